@@ -1,0 +1,61 @@
+/* A minimal test harness: each test program runs its checks, prints failures with file and line, and exits
+ * non-zero when any failed. TEST_SKIP exits with 77, which CTest reports as skipped. */
+#ifndef CPOSE_TEST_H
+#define CPOSE_TEST_H
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static int test_failures;
+static int test_checks;
+
+#define CHECK(cond)                                                          \
+  do {                                                                       \
+    test_checks++;                                                           \
+    if (!(cond)) {                                                           \
+      test_failures++;                                                       \
+      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+    }                                                                        \
+  } while (0)
+
+/* Checks a cpose_status-returning call and prints the library's message when it is not CPOSE_OK. */
+#define CHECK_OK(call)                                                                           \
+  do {                                                                                           \
+    test_checks++;                                                                               \
+    cpose_status check_status_ = (call);                                                         \
+    if (check_status_ != CPOSE_OK) {                                                             \
+      test_failures++;                                                                           \
+      fprintf(stderr, "%s:%d: %s failed: %s: %s\n", __FILE__, __LINE__, #call,                   \
+              cpose_status_string(check_status_), cpose_last_error());                           \
+    }                                                                                            \
+  } while (0)
+
+#define CHECK_NEAR(a, b, tol)                                                                    \
+  do {                                                                                           \
+    test_checks++;                                                                               \
+    double check_a_ = (double)(a), check_b_ = (double)(b);                                       \
+    if (!(fabs(check_a_ - check_b_) <= (tol))) {                                                 \
+      test_failures++;                                                                           \
+      fprintf(stderr, "%s:%d: CHECK_NEAR failed: %s = %.9g, %s = %.9g (tolerance %g)\n", __FILE__, \
+              __LINE__, #a, check_a_, #b, check_b_, (double)(tol));                              \
+    }                                                                                            \
+  } while (0)
+
+#define TEST_SKIP(...)                     \
+  do {                                     \
+    fprintf(stderr, "SKIP: " __VA_ARGS__); \
+    fprintf(stderr, "\n");                 \
+    exit(77);                              \
+  } while (0)
+
+static inline int test_finish(const char *name) {
+  if (test_failures) {
+    fprintf(stderr, "%s: %d of %d checks failed\n", name, test_failures, test_checks);
+    return 1;
+  }
+  printf("%s: %d checks passed\n", name, test_checks);
+  return 0;
+}
+
+#endif
