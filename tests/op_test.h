@@ -56,7 +56,7 @@ static inline cpose_status op_test_init(op_test *t, const nn_op *op, const char 
   status = op->infer(&t->node, t->in, t->out);
   if (status != CPOSE_OK) return status;
   for (int k = 0; k < t->node.n_outputs; k++) {
-    t->out[k].data = calloc(1, nn_bytes(&t->out[k]) + 1);
+    t->out[k].data = calloc(1, nn_padded_bytes(&t->out[k]));
   }
   return CPOSE_OK;
 }
@@ -74,7 +74,7 @@ static inline int op_test_compare_fast(op_test *t, double atol, double rtol, int
   nn_tensor fast_out[16];
   for (int k = 0; k < t->node.n_outputs; k++) {
     fast_out[k] = t->out[k];
-    fast_out[k].data = calloc(1, nn_bytes(&t->out[k]) + 1);
+    fast_out[k].data = calloc(1, nn_padded_bytes(&t->out[k]));
   }
   pthreadpool_t pool = threads > 1 ? pthreadpool_create((size_t)threads) : NULL;
   void *state = NULL;

@@ -100,6 +100,10 @@ size_t nn_dtype_size(nn_dtype dtype);
 const char *nn_dtype_name(nn_dtype dtype);
 int64_t nn_numel(const nn_tensor *t);
 size_t nn_bytes(const nn_tensor *t);
+/* Bytes to reserve for a tensor in a buffer shared with others: its bytes plus NN_TENSOR_SLACK, rounded up
+ * to 64 (a cache line). XNNPACK may read up to XNN_EXTRA_BYTES (16) past the end of any tensor it is given. */
+#define NN_TENSOR_SLACK 16
+size_t nn_padded_bytes(const nn_tensor *t);
 bool nn_same_shape(const nn_tensor *a, const nn_tensor *b);
 /* Writes "[1,64,64,17]" into buf. */
 const char *nn_shape_string(const nn_tensor *t, char *buf, size_t cap);

@@ -42,6 +42,10 @@ size_t nn_bytes(const nn_tensor *t) {
   return (size_t)nn_numel(t) * nn_dtype_size(t->dtype);
 }
 
+size_t nn_padded_bytes(const nn_tensor *t) {
+  return (nn_bytes(t) + NN_TENSOR_SLACK + 63) / 64 * 64;
+}
+
 bool nn_same_shape(const nn_tensor *a, const nn_tensor *b) {
   if (a->rank != b->rank) return false;
   for (int i = 0; i < a->rank; i++) {

@@ -1,0 +1,251 @@
+/* cpose model run: runs a TF.js graph model on a raw float32 input and writes the requested tensors in the
+ * convention of tfjs-ref.js (DIR/<sanitized node>.f32 plus DIR/manifest.json), so the two diff file by file. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+
+#define RUN_MAX_OUTPUTS 64
+#define RUN_MAX_INPUT_BYTES ((size_t)1 << 30)
+
+static const char usage[] =
+    "Usage: cpose model run MODEL.json --input IN.f32 --shape 1,256,256,3 --out DIR [options]\n"
+    "Runs the model on IN.f32 (float32 little-endian values, NHWC) and writes each output as float32 to\n"
+    "DIR/<node name, runs of characters outside [A-Za-z0-9_.-] replaced by '_'>.f32, plus DIR/manifest.json.\n"
+    "\n"
+    "  --dtype int32|float32  the input's dtype (must match the model's; values are truncated for int32)\n"
+    "  --outputs A,B          nodes to write, by name with an optional output index (default: the signature's)\n"
+    "  --backend fast|ref     XNNPACK kernels (default) or the portable reference kernels\n"
+    "  --threads N            worker threads (default 1)\n"
+    "  --bench RUNS           time RUNS inferences after 3 warm-ups; the last line printed is median_ms=<ms>\n";
+
+typedef struct run_options {
+  const char *model, *input, *shape, *dtype, *outputs, *out, *backend, *threads, *bench;
+} run_options;
+
+static int parse_options(int argc, char **argv, run_options *o) {
+  memset(o, 0, sizeof *o);
+  struct {
+    const char *flag;
+    const char **value;
+  } flags[] = {{"--input", &o->input},     {"--shape", &o->shape},     {"--dtype", &o->dtype},
+               {"--outputs", &o->outputs}, {"--out", &o->out},         {"--backend", &o->backend},
+               {"--threads", &o->threads}, {"--bench", &o->bench}};
+  for (int i = 0; i < argc; i++) {
+    bool matched = false, missing = false;
+    for (size_t f = 0; f < sizeof flags / sizeof flags[0] && !matched; f++) {
+      matched = cli_flag(argc, argv, &i, flags[f].flag, flags[f].value, &missing);
+      if (missing) return cli_usage_error("model run", "%s needs a value", flags[f].flag);
+    }
+    if (matched) continue;
+    if (argv[i][0] == '-' || o->model) return cli_usage_error("model run", "unexpected argument '%s'", argv[i]);
+    o->model = argv[i];
+  }
+  if (!o->model || !o->input || !o->shape || !o->out) {
+    return cli_usage_error("model run", "MODEL.json, --input, --shape and --out are required");
+  }
+  return CLI_OK;
+}
+
+/* Splits "A,B,C" in place into at most RUN_MAX_OUTPUTS names. */
+static int split_names(char *list, const char **names) {
+  int n = 0;
+  for (char *p = strtok(list, ","); p && n < RUN_MAX_OUTPUTS; p = strtok(NULL, ",")) names[n++] = p;
+  return n;
+}
+
+/* tfjs-ref's file name rule: every run of characters outside [A-Za-z0-9_.-] becomes one '_'. */
+static void sanitize(const char *name, char *out, size_t cap) {
+  size_t n = 0;
+  bool in_run = false;
+  for (const char *p = name; *p && n + 1 < cap; p++) {
+    bool ok = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' ||
+              *p == '.' || *p == '-';
+    if (ok || !in_run) out[n++] = ok ? *p : '_';
+    in_run = !ok;
+  }
+  out[n] = '\0';
+}
+
+static int compare_doubles(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Runs `runs` timed inferences after 3 warm-ups and returns the median in milliseconds. */
+static cpose_status bench(cpose_session *session, const float *input, size_t count, long runs, double *median) {
+  double *times = malloc((size_t)runs * sizeof *times);
+  if (!times) return CPOSE_ERR_OUT_OF_MEMORY;
+  cpose_status status = CPOSE_OK;
+  for (int i = 0; i < 3 && status == CPOSE_OK; i++) status = cpose_session_run(session, input, count);
+  for (long i = 0; i < runs && status == CPOSE_OK; i++) {
+    double t0 = cli_now_ms();
+    status = cpose_session_run(session, input, count);
+    times[i] = cli_now_ms() - t0;
+  }
+  if (status == CPOSE_OK) {
+    qsort(times, (size_t)runs, sizeof *times, compare_doubles);
+    *median = times[runs / 2];
+  }
+  free(times);
+  return status;
+}
+
+/* Writes output i as float32 to dir and adds its manifest entry. */
+static cpose_status write_output(const cpose_session *session, size_t i, const char *dir, cJSON *list) {
+  cpose_tensor t;
+  cpose_status status = cpose_session_output(session, i, &t);
+  if (status != CPOSE_OK) return status;
+  size_t n = 1;
+  for (int d = 0; d < t.rank; d++) n *= (size_t)t.dims[d];
+  float *values = malloc(n * sizeof *values + 1);
+  if (!values) return CPOSE_ERR_OUT_OF_MEMORY;
+  for (size_t k = 0; k < n; k++) {
+    values[k] = t.dtype == CPOSE_DTYPE_FLOAT32 ? ((const float *)t.data)[k]
+                : t.dtype == CPOSE_DTYPE_INT32 ? (float)((const int32_t *)t.data)[k]
+                                               : (float)((const uint8_t *)t.data)[k];
+  }
+  const char *name = cpose_session_output_name(session, i);
+  char file[1024], path[4096 + 1024];
+  sanitize(name, file, sizeof file - 4);
+  strcat(file, ".f32");
+  snprintf(path, sizeof path, "%s/%s", dir, file);
+  status = cli_write_file_atomic(path, values, n * sizeof *values);
+  free(values);
+  cJSON *entry = cJSON_CreateObject(), *shape = cJSON_CreateArray();
+  static const char *dtypes[] = {"?", "float32", "int32", "bool"};
+  for (int d = 0; d < t.rank; d++) cJSON_AddItemToArray(shape, cJSON_CreateNumber((double)t.dims[d]));
+  cJSON_AddStringToObject(entry, "node", name);
+  cJSON_AddStringToObject(entry, "file", file);
+  cJSON_AddItemToObject(entry, "shape", shape);
+  cJSON_AddStringToObject(entry, "dtype", dtypes[t.dtype <= 3 ? t.dtype : 0]);
+  cJSON_AddItemToArray(list, entry);
+  return status;
+}
+
+static cpose_status write_manifest(const run_options *o, const cpose_session_params *p, cJSON *outputs,
+                                   long runs, double median) {
+  cJSON *m = cJSON_CreateObject(), *shape = cJSON_CreateArray();
+  for (int d = 0; d < p->input_rank; d++) cJSON_AddItemToArray(shape, cJSON_CreateNumber((double)p->input_dims[d]));
+  cJSON_AddStringToObject(m, "model", o->model);
+  cJSON_AddStringToObject(m, "input", o->input);
+  cJSON_AddItemToObject(m, "shape", shape);
+  cJSON_AddStringToObject(m, "dtype", o->dtype ? o->dtype : "float32");
+  cJSON_AddStringToObject(m, "backend", p->backend == CPOSE_BACKEND_REF ? "ref" : "fast");
+  cJSON_AddNumberToObject(m, "threads", p->threads);
+  cJSON_AddItemToObject(m, "outputs", outputs);
+  if (runs > 0) {
+    cJSON_AddNumberToObject(m, "benchMedianMs", median);
+    cJSON_AddNumberToObject(m, "benchRuns", (double)runs);
+  }
+  char *text = cJSON_Print(m);
+  char path[4096 + 32];
+  snprintf(path, sizeof path, "%s/manifest.json", o->out);
+  cpose_status status = text ? cli_write_file_atomic(path, text, strlen(text)) : CPOSE_ERR_OUT_OF_MEMORY;
+  free(text);
+  cJSON_Delete(m);
+  return status;
+}
+
+static int configure(const run_options *o, cpose_session_params *p, const char **names, long *runs) {
+  *p = cpose_session_params_default();
+  if (!cli_parse_dims(o->shape, p->input_dims, CPOSE_MAX_RANK, &p->input_rank)) {
+    return cli_usage_error("model run", "--shape '%s' is not a list of positive integers", o->shape);
+  }
+  if (o->backend && strcmp(o->backend, "ref") != 0 && strcmp(o->backend, "fast") != 0) {
+    return cli_usage_error("model run", "--backend must be fast or ref, not '%s'", o->backend);
+  }
+  p->backend = o->backend && strcmp(o->backend, "ref") == 0 ? CPOSE_BACKEND_REF : CPOSE_BACKEND_FAST;
+  long threads = 1;
+  if (o->threads && !cli_parse_int(o->threads, 1, 256, &threads)) {
+    return cli_usage_error("model run", "--threads must be 1..256, not '%s'", o->threads);
+  }
+  p->threads = (int)threads;
+  *runs = 0;
+  if (o->bench && !cli_parse_int(o->bench, 1, 100000, runs)) {
+    return cli_usage_error("model run", "--bench must be 1..100000, not '%s'", o->bench);
+  }
+  if (o->dtype && strcmp(o->dtype, "int32") != 0 && strcmp(o->dtype, "float32") != 0) {
+    return cli_usage_error("model run", "--dtype must be int32 or float32, not '%s'", o->dtype);
+  }
+  if (o->outputs) {
+    static char list[8192];
+    snprintf(list, sizeof list, "%s", o->outputs);
+    p->output_count = (size_t)split_names(list, names);
+    p->outputs = names;
+  }
+  return CLI_OK;
+}
+
+/* The model's input dtype must be what --dtype says (tfjs-ref would fail otherwise too). */
+static int check_dtype(const cpose_model *model, const char *dtype) {
+  const char *name;
+  cpose_tensor t;
+  if (!dtype || cpose_model_input(model, 0, &name, &t) != CPOSE_OK) return CLI_OK;
+  bool want_int = strcmp(dtype, "int32") == 0;
+  if (want_int != (t.dtype == CPOSE_DTYPE_INT32)) {
+    fprintf(stderr, "cpose: input '%s' is %s, not %s\n", name, want_int ? "float32" : "int32", dtype);
+    return CLI_FAILED;
+  }
+  return CLI_OK;
+}
+
+int cmd_model_run(int argc, char **argv) {
+  for (int i = 0; i < argc; i++) {
+    if (strcmp(argv[i], "--help") == 0) {
+      fputs(usage, stdout);
+      return CLI_OK;
+    }
+  }
+  run_options o;
+  cpose_session_params params;
+  const char *names[RUN_MAX_OUTPUTS];
+  long runs;
+  int code = parse_options(argc, argv, &o);
+  if (code == CLI_OK) code = configure(&o, &params, names, &runs);
+  if (code != CLI_OK) return code;
+
+  cpose_model *model = NULL;
+  cpose_session *session = NULL;
+  void *input = NULL;
+  size_t input_bytes = 0;
+  double median = 0;
+  cJSON *outputs = NULL;
+  cpose_status status = cpose_model_load(o.model, &model);
+  if (status != CPOSE_OK) return cli_report("loading the model", status);
+  if ((code = check_dtype(model, o.dtype)) != CLI_OK) goto done;
+  code = CLI_FAILED;
+  if ((status = cpose_session_create(model, &params, &session)) != CPOSE_OK) {
+    cli_report("preparing the model", status);
+    goto done;
+  }
+  if (cli_read_file(o.input, RUN_MAX_INPUT_BYTES, &input, &input_bytes) != CPOSE_OK) goto done;
+  if ((status = cpose_session_run(session, input, input_bytes / sizeof(float))) != CPOSE_OK ||
+      (input_bytes % sizeof(float) != 0 && (status = CPOSE_ERR_INVALID_ARGUMENT))) {
+    cli_report("running the model", status);
+    goto done;
+  }
+  if (cli_make_dirs(o.out) != CPOSE_OK) goto done;
+  outputs = cJSON_CreateArray();
+  for (size_t i = 0; i < cpose_session_output_count(session); i++) {
+    if ((status = write_output(session, i, o.out, outputs)) != CPOSE_OK) goto done;
+  }
+  if (runs > 0 && (status = bench(session, input, input_bytes / sizeof(float), runs, &median)) != CPOSE_OK) {
+    cli_report("benchmarking", status);
+    goto done;
+  }
+  status = write_manifest(&o, &params, outputs, runs, median);
+  outputs = NULL; /* the manifest took it */
+  if (status != CPOSE_OK) goto done;
+  code = CLI_OK;
+  if (runs > 0) printf("median_ms=%.3f\n", median);
+done:
+  cJSON_Delete(outputs);
+  free(input);
+  cpose_session_destroy(session);
+  cpose_model_destroy(model);
+  return code;
+}
