@@ -112,6 +112,7 @@ typedef struct cpose_session_params {
   /* Shape of the (single) input; rank 0 means the placeholder's declared shape. */
   int input_rank;
   int64_t input_dims[CPOSE_MAX_RANK];
+  int profile; /* nonzero: time every kernel of every run (see cpose_session_profile) */
 } cpose_session_params;
 
 cpose_session_params cpose_session_params_default(void);
@@ -146,6 +147,13 @@ typedef struct cpose_session_stats {
 } cpose_session_stats;
 
 void cpose_session_get_stats(const cpose_session *session, cpose_session_stats *stats_out);
+
+/* With params.profile set: calls `visit` once per kernel, in run order, with the node's name, its op type,
+ * whether the fast kernel ran, and the milliseconds it took summed over all runs so far. Strings borrowed
+ * for the call. */
+void cpose_session_profile(const cpose_session *session,
+                           void (*visit)(const char *node, const char *op, int fast, double total_ms, void *user),
+                           void *user);
 
 #ifdef __cplusplus
 }

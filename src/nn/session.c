@@ -10,6 +10,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/alloc.h"
 #include "nn/fuse.h"
@@ -21,6 +22,7 @@ typedef struct nn_step {
   nn_tensor *in;  /* def->n_inputs views with final data pointers */
   nn_tensor *out; /* the node's outputs in the session's value table */
   void *fast;     /* fast kernel state; NULL runs the reference kernel */
+  double total_ms; /* with profiling: time spent in this step over all runs */
 } nn_step;
 
 struct cpose_session {
@@ -42,6 +44,7 @@ struct cpose_session {
   nn_ref *outputs;
   char **output_names;
   cpose_session_stats stats;
+  bool profile;
 };
 
 cpose_session_params cpose_session_params_default(void) {
@@ -299,6 +302,7 @@ cpose_status cpose_session_create(const cpose_model *model, const cpose_session_
   cpose_session *s = cpose_calloc(1, sizeof *s);
   if (!s) return cpose_fail(CPOSE_ERR_OUT_OF_MEMORY, "no memory for a session");
   s->model = model;
+  s->profile = params->profile != 0;
   cpose_status status = CPOSE_OK;
   if (params->threads > 1 && !(s->pool = pthreadpool_create((size_t)params->threads))) {
     status = cpose_fail(CPOSE_ERR_OUT_OF_MEMORY, "cannot create a pool of %d threads", params->threads);
@@ -359,15 +363,37 @@ static cpose_status write_input(cpose_session *s, const float *input, size_t cou
   return CPOSE_OK;
 }
 
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static cpose_status run_step(const cpose_session *s, const nn_step *step) {
+  if (step->fast) return step->def->op->fast_run(step->fast, s->pool);
+  return step->def->op->run(step->def, step->in, step->out);
+}
+
 cpose_status cpose_session_run(cpose_session *s, const float *input, size_t count) {
   if (!s) return cpose_fail(CPOSE_ERR_INVALID_ARGUMENT, "cpose_session_run: NULL session");
   cpose_status status = write_input(s, input, count);
   for (int i = 0; status == CPOSE_OK && i < s->n_steps; i++) {
-    const nn_step *step = &s->steps[i];
-    status = step->fast ? step->def->op->fast_run(step->fast, s->pool) : step->def->op->run(step->def, step->in, step->out);
+    nn_step *step = &s->steps[i];
+    double start = s->profile ? now_ms() : 0;
+    status = run_step(s, step);
+    if (s->profile) step->total_ms += now_ms() - start;
     if (status != CPOSE_OK) status = cpose_fail_context(status, "running node '%s'", step->def->name);
   }
   return status;
+}
+
+void cpose_session_profile(const cpose_session *s,
+                           void (*visit)(const char *node, const char *op, int fast, double total_ms, void *user),
+                           void *user) {
+  for (int i = 0; i < s->n_steps; i++) {
+    const nn_step *step = &s->steps[i];
+    visit(step->def->name, step->def->op->type, step->fast != NULL, step->total_ms, user);
+  }
 }
 
 size_t cpose_session_output_count(const cpose_session *s) {

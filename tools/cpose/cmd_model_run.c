@@ -20,10 +20,12 @@ static const char usage[] =
     "  --outputs A,B          nodes to write, by name with an optional output index (default: the signature's)\n"
     "  --backend fast|ref     XNNPACK kernels (default) or the portable reference kernels\n"
     "  --threads N            worker threads (default 1)\n"
-    "  --bench RUNS           time RUNS inferences after 3 warm-ups; the last line printed is median_ms=<ms>\n";
+    "  --bench RUNS           time RUNS inferences after 3 warm-ups; the last line printed is median_ms=<ms>\n"
+    "  --profile              print the time per op type and the slowest nodes, averaged over all runs\n";
 
 typedef struct run_options {
   const char *model, *input, *shape, *dtype, *outputs, *out, *backend, *threads, *bench;
+  bool profile;
 } run_options;
 
 static int parse_options(int argc, char **argv, run_options *o) {
@@ -41,6 +43,10 @@ static int parse_options(int argc, char **argv, run_options *o) {
       if (missing) return cli_usage_error("model run", "%s needs a value", flags[f].flag);
     }
     if (matched) continue;
+    if (strcmp(argv[i], "--profile") == 0) {
+      o->profile = true;
+      continue;
+    }
     if (argv[i][0] == '-' || o->model) return cli_usage_error("model run", "unexpected argument '%s'", argv[i]);
     o->model = argv[i];
   }
@@ -68,6 +74,51 @@ static void sanitize(const char *name, char *out, size_t cap) {
     in_run = !ok;
   }
   out[n] = '\0';
+}
+
+#define PROFILE_MAX_TYPES 64
+#define PROFILE_TOP 12
+
+typedef struct profile_totals {
+  const char *types[PROFILE_MAX_TYPES];
+  double type_ms[PROFILE_MAX_TYPES];
+  int type_count;
+  char top_names[PROFILE_TOP][128];
+  double top_ms[PROFILE_TOP];
+  double all_ms;
+} profile_totals;
+
+static void profile_add(const char *node, const char *op, int fast, double ms, void *user) {
+  profile_totals *p = user;
+  (void)fast;
+  p->all_ms += ms;
+  int t = 0;
+  while (t < p->type_count && strcmp(p->types[t], op) != 0) t++;
+  if (t == p->type_count && t < PROFILE_MAX_TYPES) p->types[p->type_count++] = op;
+  if (t < PROFILE_MAX_TYPES) p->type_ms[t] += ms;
+  int slot = PROFILE_TOP - 1;
+  if (ms <= p->top_ms[slot]) return;
+  while (slot > 0 && p->top_ms[slot - 1] < ms) { /* insertion into the descending list */
+    p->top_ms[slot] = p->top_ms[slot - 1];
+    memcpy(p->top_names[slot], p->top_names[slot - 1], sizeof p->top_names[slot]);
+    slot--;
+  }
+  p->top_ms[slot] = ms;
+  snprintf(p->top_names[slot], sizeof p->top_names[slot], "%s (%s)", node, op);
+}
+
+static void print_profile(const cpose_session *session, long runs) {
+  profile_totals p;
+  memset(&p, 0, sizeof p);
+  cpose_session_profile(session, profile_add, &p);
+  printf("profile: %.3f ms per run in kernels\n", p.all_ms / (double)runs);
+  for (int t = 0; t < p.type_count; t++) {
+    printf("  %-28s %8.3f ms %5.1f%%\n", p.types[t], p.type_ms[t] / (double)runs, 100.0 * p.type_ms[t] / p.all_ms);
+  }
+  printf("slowest nodes:\n");
+  for (int i = 0; i < PROFILE_TOP && p.top_ms[i] > 0; i++) {
+    printf("  %8.3f ms  %s\n", p.top_ms[i] / (double)runs, p.top_names[i]);
+  }
 }
 
 static int compare_doubles(const void *a, const void *b) {
@@ -164,6 +215,7 @@ static int configure(const run_options *o, cpose_session_params *p, const char *
     return cli_usage_error("model run", "--threads must be 1..256, not '%s'", o->threads);
   }
   p->threads = (int)threads;
+  p->profile = o->profile;
   *runs = 0;
   if (o->bench && !cli_parse_int(o->bench, 1, 100000, runs)) {
     return cli_usage_error("model run", "--bench must be 1..100000, not '%s'", o->bench);
@@ -241,6 +293,7 @@ int cmd_model_run(int argc, char **argv) {
   outputs = NULL; /* the manifest took it */
   if (status != CPOSE_OK) goto done;
   code = CLI_OK;
+  if (o.profile) print_profile(session, 1 + (runs > 0 ? 3 + runs : 0));
   if (runs > 0) printf("median_ms=%.3f\n", median);
 done:
   cJSON_Delete(outputs);
