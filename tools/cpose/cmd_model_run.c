@@ -16,6 +16,8 @@ static const char usage[] =
     "Runs the model on IN.f32 (float32 little-endian values, NHWC) and writes each output as float32 to\n"
     "DIR/<node name, runs of characters outside [A-Za-z0-9_.-] replaced by '_'>.f32, plus DIR/manifest.json.\n"
     "\n"
+    "  --input-u8 IN.rgb      instead of --input: raw uint8 values, such as an RGB image's bytes (HWC)\n"
+    "  --print                also print every output of at most 64 values, one row per last dimension\n"
     "  --dtype int32|float32  the input's dtype (must match the model's; values are truncated for int32)\n"
     "  --outputs A,B          nodes to write, by name with an optional output index (default: the signature's)\n"
     "  --backend fast|ref     XNNPACK kernels (default) or the portable reference kernels\n"
@@ -24,8 +26,8 @@ static const char usage[] =
     "  --profile              print the time per op type and the slowest nodes, averaged over all runs\n";
 
 typedef struct run_options {
-  const char *model, *input, *shape, *dtype, *outputs, *out, *backend, *threads, *bench;
-  bool profile;
+  const char *model, *input, *input_u8, *shape, *dtype, *outputs, *out, *backend, *threads, *bench;
+  bool profile, print;
 } run_options;
 
 static int parse_options(int argc, char **argv, run_options *o) {
@@ -33,7 +35,7 @@ static int parse_options(int argc, char **argv, run_options *o) {
   struct {
     const char *flag;
     const char **value;
-  } flags[] = {{"--input", &o->input},     {"--shape", &o->shape},     {"--dtype", &o->dtype},
+  } flags[] = {{"--input", &o->input},     {"--input-u8", &o->input_u8}, {"--shape", &o->shape},     {"--dtype", &o->dtype},
                {"--outputs", &o->outputs}, {"--out", &o->out},         {"--backend", &o->backend},
                {"--threads", &o->threads}, {"--bench", &o->bench}};
   for (int i = 0; i < argc; i++) {
@@ -47,11 +49,15 @@ static int parse_options(int argc, char **argv, run_options *o) {
       o->profile = true;
       continue;
     }
+    if (strcmp(argv[i], "--print") == 0) {
+      o->print = true;
+      continue;
+    }
     if (argv[i][0] == '-' || o->model) return cli_usage_error("model run", "unexpected argument '%s'", argv[i]);
     o->model = argv[i];
   }
-  if (!o->model || !o->input || !o->shape || !o->out) {
-    return cli_usage_error("model run", "MODEL.json, --input, --shape and --out are required");
+  if (!o->model || !o->input == !o->input_u8 || !o->shape || !o->out) {
+    return cli_usage_error("model run", "MODEL.json, one of --input and --input-u8, --shape and --out are required");
   }
   return CLI_OK;
 }
@@ -182,7 +188,7 @@ static cpose_status write_manifest(const run_options *o, const cpose_session_par
   cJSON *m = cJSON_CreateObject(), *shape = cJSON_CreateArray();
   for (int d = 0; d < p->input_rank; d++) cJSON_AddItemToArray(shape, cJSON_CreateNumber((double)p->input_dims[d]));
   cJSON_AddStringToObject(m, "model", o->model);
-  cJSON_AddStringToObject(m, "input", o->input);
+  cJSON_AddStringToObject(m, "input", o->input ? o->input : o->input_u8);
   cJSON_AddItemToObject(m, "shape", shape);
   cJSON_AddStringToObject(m, "dtype", o->dtype ? o->dtype : "float32");
   cJSON_AddStringToObject(m, "backend", p->backend == CPOSE_BACKEND_REF ? "ref" : "fast");
@@ -232,6 +238,49 @@ static int configure(const run_options *o, cpose_session_params *p, const char *
   return CLI_OK;
 }
 
+/* Reads --input (float32 values) or --input-u8 (bytes, widened to float). */
+static cpose_status read_input(const run_options *o, float **values_out, size_t *count_out) {
+  void *data = NULL;
+  size_t bytes = 0;
+  cpose_status status = cli_read_file(o->input ? o->input : o->input_u8, RUN_MAX_INPUT_BYTES / 4, &data, &bytes);
+  if (status != CPOSE_OK) return status;
+  if (o->input && bytes % sizeof(float) != 0) {
+    fprintf(stderr, "cpose: %s: %zu bytes is not a whole number of float32 values\n", o->input, bytes);
+    free(data);
+    return CPOSE_ERR_INVALID_ARGUMENT;
+  }
+  if (o->input) {
+    *values_out = data;
+    *count_out = bytes / sizeof(float);
+    return CPOSE_OK;
+  }
+  float *values = malloc(bytes * sizeof *values + 1);
+  if (!values) {
+    free(data);
+    return CPOSE_ERR_OUT_OF_MEMORY;
+  }
+  for (size_t i = 0; i < bytes; i++) values[i] = ((const uint8_t *)data)[i];
+  free(data);
+  *values_out = values;
+  *count_out = bytes;
+  return CPOSE_OK;
+}
+
+/* Prints a small output (at most 64 values) as rows of its last dimension. */
+static void print_output(const cpose_session *session, size_t i) {
+  cpose_tensor t;
+  if (cpose_session_output(session, i, &t) != CPOSE_OK) return;
+  size_t n = 1, row = t.rank > 0 ? (size_t)t.dims[t.rank - 1] : 1;
+  for (int d = 0; d < t.rank; d++) n *= (size_t)t.dims[d];
+  if (n > 64 || row == 0) return;
+  printf("%s:\n", cpose_session_output_name(session, i));
+  for (size_t k = 0; k < n; k++) {
+    double v = t.dtype == CPOSE_DTYPE_FLOAT32 ? ((const float *)t.data)[k]
+               : t.dtype == CPOSE_DTYPE_INT32 ? ((const int32_t *)t.data)[k] : ((const uint8_t *)t.data)[k];
+    printf("%s%10.4f%s", k % row ? " " : "  ", v, (k + 1) % row ? "" : "\n");
+  }
+}
+
 /* The model's input dtype must be what --dtype says (tfjs-ref would fail otherwise too). */
 static int check_dtype(const cpose_model *model, const char *dtype) {
   const char *name;
@@ -262,8 +311,8 @@ int cmd_model_run(int argc, char **argv) {
 
   cpose_model *model = NULL;
   cpose_session *session = NULL;
-  void *input = NULL;
-  size_t input_bytes = 0;
+  float *input = NULL;
+  size_t input_count = 0;
   double median = 0;
   cJSON *outputs = NULL;
   cpose_status status = cpose_model_load(o.model, &model);
@@ -274,9 +323,8 @@ int cmd_model_run(int argc, char **argv) {
     cli_report("preparing the model", status);
     goto done;
   }
-  if (cli_read_file(o.input, RUN_MAX_INPUT_BYTES, &input, &input_bytes) != CPOSE_OK) goto done;
-  if ((status = cpose_session_run(session, input, input_bytes / sizeof(float))) != CPOSE_OK ||
-      (input_bytes % sizeof(float) != 0 && (status = CPOSE_ERR_INVALID_ARGUMENT))) {
+  if (read_input(&o, &input, &input_count) != CPOSE_OK) goto done;
+  if ((status = cpose_session_run(session, input, input_count)) != CPOSE_OK) {
     cli_report("running the model", status);
     goto done;
   }
@@ -285,7 +333,7 @@ int cmd_model_run(int argc, char **argv) {
   for (size_t i = 0; i < cpose_session_output_count(session); i++) {
     if ((status = write_output(session, i, o.out, outputs)) != CPOSE_OK) goto done;
   }
-  if (runs > 0 && (status = bench(session, input, input_bytes / sizeof(float), runs, &median)) != CPOSE_OK) {
+  if (runs > 0 && (status = bench(session, input, input_count, runs, &median)) != CPOSE_OK) {
     cli_report("benchmarking", status);
     goto done;
   }
@@ -293,6 +341,7 @@ int cmd_model_run(int argc, char **argv) {
   outputs = NULL; /* the manifest took it */
   if (status != CPOSE_OK) goto done;
   code = CLI_OK;
+  for (size_t i = 0; o.print && i < cpose_session_output_count(session); i++) print_output(session, i);
   if (o.profile) print_profile(session, 1 + (runs > 0 ? 3 + runs : 0));
   if (runs > 0) printf("median_ms=%.3f\n", median);
 done:
