@@ -2,11 +2,47 @@
 
 #include <pthread.h>
 
+#include "core/alloc.h"
+
 static pthread_once_t xnn_once = PTHREAD_ONCE_INIT;
 static enum xnn_status xnn_init_status = xnn_status_uninitialized;
 
+/* XNNPACK allocates through cpose's allocator, so that the allocation-failure tests reach its paths too. */
+static void *xnn_allocate(void *context, size_t size) {
+  (void)context;
+  return cpose_malloc(size);
+}
+
+static void *xnn_reallocate(void *context, void *pointer, size_t size) {
+  (void)context;
+  return cpose_realloc(pointer, size);
+}
+
+static void xnn_deallocate(void *context, void *pointer) {
+  (void)context;
+  cpose_free(pointer);
+}
+
+static void *xnn_aligned_allocate(void *context, size_t alignment, size_t size) {
+  (void)context;
+  return alignment <= 64 ? cpose_malloc_aligned(size) : NULL; /* XNNPACK asks for at most 64 */
+}
+
+static void xnn_aligned_deallocate(void *context, void *pointer) {
+  (void)context;
+  cpose_free_aligned(pointer);
+}
+
+static const struct xnn_allocator xnn_cpose_allocator = {
+    .allocate = xnn_allocate,
+    .reallocate = xnn_reallocate,
+    .deallocate = xnn_deallocate,
+    .aligned_allocate = xnn_aligned_allocate,
+    .aligned_deallocate = xnn_aligned_deallocate,
+};
+
 static void xnn_init_once(void) {
-  xnn_init_status = xnn_initialize(NULL);
+  xnn_init_status = xnn_initialize(&xnn_cpose_allocator);
 }
 
 static const char *xnn_status_name(enum xnn_status status) {
