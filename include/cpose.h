@@ -155,6 +155,51 @@ void cpose_session_profile(const cpose_session *session,
                            void (*visit)(const char *node, const char *op, int fast, double total_ms, void *user),
                            void *user);
 
+/* ---------------------------------------------------------------------------------------------------- */
+/* Persons and poses                                                                                    */
+/* ---------------------------------------------------------------------------------------------------- */
+
+/* Enough for the whole-body sets (Halpe-136); COCO-17 uses the first 17. */
+#define CPOSE_MAX_KEYPOINTS 136
+
+typedef struct cpose_keypoint {
+  float x, y;  /* image pixels; the image's top-left corner is (0, 0), a pixel's center is at +0.5 */
+  float score; /* confidence in [0, 1] */
+} cpose_keypoint;
+
+/* One person: a box, a pose and scores. */
+typedef struct cpose_person {
+  float box[4];    /* x, y, width, height in image pixels */
+  float box_score; /* the detector's confidence */
+  float score;     /* the person's score (see cpose_pose_nms) */
+  int track_id;    /* 0 when not tracked; tracked ids start at 1 */
+  int keypoint_count;
+  cpose_keypoint keypoints[CPOSE_MAX_KEYPOINTS];
+} cpose_person;
+
+/* AlphaPose's parametric pose NMS (Fang et al., RMPE), with its published constants as defaults. */
+typedef struct cpose_pose_nms_params {
+  float delta1;          /* 1: keypoint-score term tanh(s / delta1) */
+  float mu;              /* 1.7: weight of the spatial term */
+  float delta2;          /* 2.65: spatial term exp(-d / delta2), d in pixels */
+  float gamma;           /* 22.48: poses with a parametric similarity above this are duplicates */
+  float score_threshold; /* 0.3: poses whose best keypoint is below this are dropped */
+  float match_threshold; /* 5: poses sharing this many keypoints (within the reference distance) are duplicates */
+  float alpha;           /* 0.1: reference distance = alpha * max(box width, height) */
+  float min_box_area;    /* 0: poses whose keypoints span less than this area (x 1.5^2) are dropped */
+} cpose_pose_nms_params;
+
+cpose_pose_nms_params cpose_pose_nms_params_default(void);
+
+/* Removes duplicate poses of persons[0..count), best first: the highest mean keypoint score is picked, every
+ * remaining pose too similar to it (parametric similarity above gamma, or match_threshold keypoints closer
+ * than the reference distance) is merged into it, keypoint by keypoint (a score-weighted mean of the poses
+ * whose keypoint lies within min(reference distance, 15) pixels), and the process repeats. Writes the kept
+ * persons to persons[0..*kept_out), best first, each with score = mean keypoint score + box score + 1.25 x
+ * best keypoint score (AlphaPose's). Allocates scratch memory; all persons must have one keypoint count. */
+cpose_status cpose_pose_nms(cpose_person *persons, size_t count, const cpose_pose_nms_params *params,
+                            size_t *kept_out);
+
 #ifdef __cplusplus
 }
 #endif
