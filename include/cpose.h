@@ -200,6 +200,136 @@ cpose_pose_nms_params cpose_pose_nms_params_default(void);
 cpose_status cpose_pose_nms(cpose_person *persons, size_t count, const cpose_pose_nms_params *params,
                             size_t *kept_out);
 
+/* ---------------------------------------------------------------------------------------------------- */
+/* Images                                                                                               */
+/* ---------------------------------------------------------------------------------------------------- */
+
+/* Decoders refuse images with more pixels than this (checked before anything is allocated). */
+#define CPOSE_IMAGE_MAX_PIXELS 100000000 /* 100 megapixels */
+
+/* An 8-bit RGB image. Drawing and the image layer use continuous coordinates: pixel (row i, column j) covers
+ * [j, j+1) x [i, i+1), so its center is (j + 0.5, i + 0.5). */
+typedef struct cpose_image {
+  int width, height;
+  uint8_t *rgb; /* HWC (height, width, 3) uint8 RGB, row stride 3 * width; owned by the image */
+} cpose_image;
+
+/* A new image, every pixel black. Both sides at least 1, at most CPOSE_IMAGE_MAX_PIXELS pixels. */
+cpose_status cpose_image_create(int width, int height, cpose_image **image_out);
+void cpose_image_destroy(cpose_image *image);
+
+/* Decodes a JPEG or PNG file held in memory (`data`, `size` bytes; borrowed for the call). The format is told
+ * by the magic bytes, not the name. Grey, palette and 16-bit images become 8-bit RGB; an alpha channel is
+ * composited onto black (a fully transparent pixel becomes black); CMYK and YCCK JPEGs are converted to RGB;
+ * a JPEG's EXIF orientation is applied, so the image comes out the way viewers show it. Empty, truncated,
+ * corrupt and non-image data fail with CPOSE_ERR_PARSE (CPOSE_ERR_UNSUPPORTED for other formats such as GIF)
+ * and a message naming the reason; images above CPOSE_IMAGE_MAX_PIXELS fail with CPOSE_ERR_LIMIT. */
+cpose_status cpose_image_decode(const void *data, size_t size, cpose_image **image_out);
+
+/* The same for a file; errors start with the path. */
+cpose_status cpose_image_load(const char *path, cpose_image **image_out);
+
+typedef enum cpose_image_format {
+  CPOSE_IMAGE_FORMAT_JPEG = 1,
+  CPOSE_IMAGE_FORMAT_PNG = 2,
+} cpose_image_format;
+
+/* Encodes into memory. `quality` 1..100 for JPEG (4:4:4 chroma from 90 up, 4:2:0 below), ignored for PNG
+ * (lossless, 8-bit RGB). On success *data_out (transferred: free it with cpose_image_encoded_free) holds
+ * *size_out bytes. */
+cpose_status cpose_image_encode(const cpose_image *image, cpose_image_format format, int quality,
+                                void **data_out, size_t *size_out);
+void cpose_image_encoded_free(void *data);
+
+/* Writes a JPEG (name ending in .jpg or .jpeg) or PNG (.png), any letter case. The file is written
+ * completely or not at all: the data goes to a temporary file beside it which is then renamed over `path`. */
+cpose_status cpose_image_save(const cpose_image *image, const char *path, int quality);
+
+/* A color with opacity: a = 255 paints over, a = 0 leaves the image as it was. */
+typedef struct cpose_color {
+  uint8_t r, g, b, a;
+} cpose_color;
+
+/* Drawing. Shapes are anti-aliased (each pixel is blended by the fraction of it the shape covers) and
+ * clipped to the image: any coordinates (negative, huge, infinite, NaN) are safe, and what lies outside the
+ * image, or a shape with a NaN, a non-positive size or a NULL image, draws nothing. Nothing allocates. */
+
+/* A line from (x0, y0) to (x1, y1), `width` pixels thick, with round ends. */
+void cpose_image_draw_line(cpose_image *image, float x0, float y0, float x1, float y1, float width,
+                           cpose_color color);
+/* A filled disc. */
+void cpose_image_draw_circle(cpose_image *image, float cx, float cy, float radius, cpose_color color);
+/* The outline of the box [x, x + w] x [y, y + h], `width` pixels thick, centered on the box's edges. */
+void cpose_image_draw_rect(cpose_image *image, float x, float y, float w, float h, float width,
+                           cpose_color color);
+/* The filled box [x, x + w] x [y, y + h]. */
+void cpose_image_fill_rect(cpose_image *image, float x, float y, float w, float h, cpose_color color);
+
+/* Text in the built-in 5x7 bitmap font: digits, letters (lowercase drawn as uppercase), space and
+ * . : - _ + / % # ( ) [ ] = , ' ? ! < > * (others as a hollow box); '\n' starts a new line. (x, y) is the
+ * top-left corner, rounded to whole pixels; each font pixel becomes a `scale` x `scale` block (scale >= 1,
+ * at most 64). Not anti-aliased: the glyphs are pixel art. */
+void cpose_image_draw_text(cpose_image *image, float x, float y, const char *text, int scale,
+                           cpose_color color);
+/* The size in pixels that cpose_image_draw_text would cover (0 x 0 for an empty text). */
+void cpose_image_text_size(const char *text, int scale, int *width_out, int *height_out);
+
+/* ---------------------------------------------------------------------------------------------------- */
+/* COCO keypoint evaluation                                                                             */
+/* ---------------------------------------------------------------------------------------------------- */
+
+/* The most keypoints per person an evaluation takes. */
+#define CPOSE_EVAL_MAX_KEYPOINTS 1024
+
+/* The ten numbers of pycocotools' COCOeval for keypoints, in its order. AP: precision averaged over the OKS
+ * thresholds 0.50:0.05:0.95 and 101 recall points; AR: the final recall averaged over the thresholds.
+ * Medium: ground-truth area in [32^2, 96^2]; large: in [96^2, 1e10]. */
+typedef enum cpose_eval_stat {
+  CPOSE_EVAL_STAT_AP = 0,
+  CPOSE_EVAL_STAT_AP50,
+  CPOSE_EVAL_STAT_AP75,
+  CPOSE_EVAL_STAT_AP_MEDIUM,
+  CPOSE_EVAL_STAT_AP_LARGE,
+  CPOSE_EVAL_STAT_AR,
+  CPOSE_EVAL_STAT_AR50,
+  CPOSE_EVAL_STAT_AR75,
+  CPOSE_EVAL_STAT_AR_MEDIUM,
+  CPOSE_EVAL_STAT_AR_LARGE,
+  CPOSE_EVAL_STAT_COUNT
+} cpose_eval_stat;
+
+typedef struct cpose_eval_params {
+  const char *keypoint_set; /* "coco17" (default), "halpe26" or "crowdpose14": its OKS sigmas. Borrowed */
+  const double *sigmas;     /* when not NULL, per-keypoint OKS sigmas used instead; borrowed for the call */
+  size_t sigma_count;       /* with sigmas: keypoints per person (1..CPOSE_EVAL_MAX_KEYPOINTS) */
+  int max_dets;             /* 20: detections per image that count, best scores first */
+} cpose_eval_params;
+
+cpose_eval_params cpose_eval_params_default(void);
+
+typedef struct cpose_eval_result {
+  double stats[CPOSE_EVAL_STAT_COUNT]; /* each in [0, 1], or -1 where no ground truth counts */
+  size_t image_count;                  /* images in the ground truth */
+  size_t gt_count;                     /* people that count: not crowd, at least one labelled keypoint */
+  size_t gt_ignored_count;             /* crowd regions and people without labelled keypoints */
+  size_t dt_count;                     /* entries in the results */
+  size_t dt_unused_count; /* of those: beyond max_dets in their image, or of a category not in the ground truth */
+} cpose_eval_result;
+
+/* Evaluates keypoint results against a ground truth as pycocotools' COCOeval(iouType='keypoints') does.
+ * `gt_json`: a COCO keypoint annotation file (images, annotations, categories). `dt_json`: a COCO results
+ * list, [{image_id, category_id, keypoints [x, y, score] * K, score}, ...]; image_id may also be the file
+ * name of a ground-truth image (AlphaPose's results), and other fields are ignored. Both borrowed for the
+ * call, `*_size` bytes (at most 1 GiB), need not be NUL-terminated. `params` may be NULL (the defaults).
+ * Malformed JSON, a result for an image not in the ground truth, a wrong keypoint count or a non-numeric
+ * value fail with CPOSE_ERR_PARSE and a message naming the entry (its index and image_id). */
+cpose_status cpose_eval_coco(const char *gt_json, size_t gt_size, const char *dt_json, size_t dt_size,
+                             const cpose_eval_params *params, cpose_eval_result *result_out);
+
+/* The OKS sigmas of a keypoint set by name ("coco17", "halpe26", "crowdpose14"): a static table of
+ * *count_out values. CPOSE_ERR_NOT_FOUND for an unknown name. */
+cpose_status cpose_eval_keypoint_set(const char *name, const double **sigmas_out, size_t *count_out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -11,6 +11,7 @@ static const char usage[] =
     "Commands:\n"
     "  model info MODEL.json     inputs, outputs, op counts, parameters, FLOPs and memory of a TF.js model\n"
     "  model run MODEL.json ...  run a TF.js graph model on a raw float32 input and write chosen tensors\n"
+    "  eval --gt GT --dt RESULTS COCO keypoint AP and AR of pose results, as pycocotools computes them\n"
     "\n"
     "Run 'cpose <command> --help' for a command's options.\n";
 
@@ -19,6 +20,7 @@ int main(int argc, char **argv) {
     fputs(usage, argc < 2 ? stderr : stdout);
     return argc < 2 ? CLI_USAGE : CLI_OK;
   }
+  if (strcmp(argv[1], "eval") == 0) return cmd_eval(argc - 2, argv + 2);
   if (strcmp(argv[1], "model") == 0 && argc >= 3) {
     if (strcmp(argv[2], "info") == 0) return cmd_model_info(argc - 3, argv + 3);
     if (strcmp(argv[2], "run") == 0) return cmd_model_run(argc - 3, argv + 3);
