@@ -222,8 +222,9 @@ void cpose_image_destroy(cpose_image *image);
  * by the magic bytes, not the name. Grey, palette and 16-bit images become 8-bit RGB; an alpha channel is
  * composited onto black (a fully transparent pixel becomes black); CMYK and YCCK JPEGs are converted to RGB;
  * a JPEG's EXIF orientation is applied, so the image comes out the way viewers show it. Empty, truncated,
- * corrupt and non-image data fail with CPOSE_ERR_PARSE (CPOSE_ERR_UNSUPPORTED for other formats such as GIF)
- * and a message naming the reason; images above CPOSE_IMAGE_MAX_PIXELS fail with CPOSE_ERR_LIMIT. */
+ * corrupt and non-image data fail with CPOSE_ERR_PARSE (CPOSE_ERR_UNSUPPORTED for other formats such as GIF
+ * and for 12-bit JPEG) and a message naming the reason; images above CPOSE_IMAGE_MAX_PIXELS fail with
+ * CPOSE_ERR_LIMIT. */
 cpose_status cpose_image_decode(const void *data, size_t size, cpose_image **image_out);
 
 /* The same for a file; errors start with the path. */
