@@ -331,6 +331,70 @@ cpose_status cpose_eval_coco(const char *gt_json, size_t gt_size, const char *dt
  * *count_out values. CPOSE_ERR_NOT_FOUND for an unknown name. */
 cpose_status cpose_eval_keypoint_set(const char *name, const double **sigmas_out, size_t *count_out);
 
+/* ---------------------------------------------------------------------------------------------------- */
+/* Pose estimation: detector -> crops -> pose net -> decoding -> pose NMS                               */
+/* ---------------------------------------------------------------------------------------------------- */
+
+/* A person box from a detector (or a detections file), in image pixels. */
+typedef struct cpose_box {
+  float x, y, w, h; /* top-left corner, width, height */
+  float score;
+} cpose_box;
+
+/* How keypoints are read from the pose net's maps. */
+typedef enum cpose_decoder {
+  /* MoveNet's own: the person center nearest the crop's center, the joints it regresses, then per joint the
+   * heatmap peak nearest the regressed joint (peaks weighted by distance), refined by the offset map. */
+  CPOSE_DECODER_MOVENET = 0,
+  /* The heatmap's maximum, shifted a quarter pixel toward its higher neighbour (AlphaPose, Hourglass). */
+  CPOSE_DECODER_ARGMAX = 1,
+  /* Soft-argmax (integral regression) over the neighbourhood of the peak MoveNet's decoder picks. */
+  CPOSE_DECODER_INTEGRAL = 2,
+} cpose_decoder;
+
+typedef enum cpose_pose_model {
+  CPOSE_POSE_MODEL_THUNDER = 0,   /* MoveNet Thunder, 256x256: accurate */
+  CPOSE_POSE_MODEL_LIGHTNING = 1, /* MoveNet Lightning, 192x192: fast */
+} cpose_pose_model;
+
+typedef struct cpose_estimator_params {
+  const char *models_dir; /* folder holding <model>/model.json ("models"); borrowed for the create call */
+  cpose_pose_model pose_model;
+  cpose_decoder decoder;
+  int flip;         /* flip test: also run the mirrored crop and average */
+  int refine;       /* run each crop again, re-centred on the first estimate's keypoints */
+  int threads;      /* worker threads of the networks (1: the calling thread only) */
+  int letterbox;    /* detector input keeps the image's aspect ratio (padding) instead of stretching */
+  float det_threshold; /* person boxes scoring below this are dropped */
+  float det_nms_iou;   /* box NMS: of two person boxes overlapping more than this, the weaker goes */
+  float box_scale;     /* boxes are enlarged by this before cropping (AlphaPose: 1.25) */
+  int pose_nms;        /* apply the parametric pose NMS (params below) */
+  cpose_pose_nms_params nms;
+} cpose_estimator_params;
+
+cpose_estimator_params cpose_estimator_params_default(void);
+
+/* Loads the detector and the pose net and prepares their sessions. One estimator per thread. */
+typedef struct cpose_estimator cpose_estimator;
+
+cpose_status cpose_estimator_create(const cpose_estimator_params *params, cpose_estimator **estimator_out);
+void cpose_estimator_destroy(cpose_estimator *estimator);
+
+/* Time spent per stage by the last cpose_estimator_run, in milliseconds. */
+typedef struct cpose_stage_times {
+  double detect_ms;
+  double pose_ms; /* crops, pose net and decoding */
+  double nms_ms;
+} cpose_stage_times;
+
+/* Finds the persons in `image` (borrowed for the call) and estimates their poses. `boxes` (borrowed; may be
+ * NULL) replaces the detector with given boxes. On success *persons_out (transferred: free it with
+ * cpose_persons_free) holds *count_out persons, best score first, keypoints in image pixels. */
+cpose_status cpose_estimator_run(cpose_estimator *estimator, const cpose_image *image, const cpose_box *boxes,
+                                 size_t box_count, cpose_person **persons_out, size_t *count_out);
+void cpose_persons_free(cpose_person *persons);
+void cpose_estimator_times(const cpose_estimator *estimator, cpose_stage_times *times_out);
+
 #ifdef __cplusplus
 }
 #endif
