@@ -5,13 +5,11 @@
 #include "image/image.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/file.h"
 
 cpose_status image_check_size(int64_t width, int64_t height, const char *what) {
   if (width <= 0 || height <= 0) {
@@ -206,51 +204,6 @@ static cpose_image_format format_from_path(const char *path) {
   return 0;
 }
 
-/* Writes all of `data` to `fd`; 0 on success, an errno value on failure. */
-static int write_all(int fd, const uint8_t *data, size_t size) {
-  while (size > 0) {
-    ssize_t n = write(fd, data, size);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    data += n;
-    size -= (size_t)n;
-  }
-  return 0;
-}
-
-/* Writes `data` to "<path>.tmp-<pid>-<n>" (created exclusively, mode 0666 less the umask like any new
- * file), then renames it over `path`; the temporary file is removed on any failure. rename() within one
- * folder is atomic, so readers see the old file or the complete new one. */
-static cpose_status write_file_atomic(const char *path, const uint8_t *data, size_t size) {
-  static atomic_uint counter;
-  size_t tmp_size = strlen(path) + 64;
-  char *tmp = cpose_malloc(tmp_size);
-  if (!tmp) return cpose_fail(CPOSE_ERR_OUT_OF_MEMORY, "out of memory");
-  int fd = -1;
-  for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
-    snprintf(tmp, tmp_size, "%s.tmp-%ld-%u", path, (long)getpid(), atomic_fetch_add(&counter, 1));
-    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
-    if (fd < 0 && errno != EEXIST) break;
-  }
-  if (fd < 0) {
-    cpose_status status = cpose_fail(CPOSE_ERR_IO, "cannot create %s: %s", tmp, strerror(errno));
-    cpose_free(tmp);
-    return status;
-  }
-  int err = write_all(fd, data, size);
-  if (close(fd) != 0 && !err) err = errno;
-  if (!err && rename(tmp, path) != 0) err = errno;
-  if (err) {
-    unlink(tmp);
-    cpose_free(tmp);
-    return cpose_fail(CPOSE_ERR_IO, "cannot write: %s", strerror(err));
-  }
-  cpose_free(tmp);
-  return CPOSE_OK;
-}
-
 cpose_status cpose_image_save(const cpose_image *image, const char *path, int quality) {
   if (!path) return cpose_fail(CPOSE_ERR_INVALID_ARGUMENT, "cpose_image_save: path is NULL");
   cpose_status status = check_image(image, "cpose_image_save");
@@ -266,9 +219,9 @@ cpose_status cpose_image_save(const cpose_image *image, const char *path, int qu
   size_t size = 0;
   status = encode(image, format, quality, &data, &size);
   if (status == CPOSE_OK) {
-    status = write_file_atomic(path, data, size);
+    status = cpose_write_file_atomic(path, data, size); /* its errors name the path */
     cpose_free(data);
+    return status;
   }
-  if (status != CPOSE_OK) return cpose_fail_context(status, "%s", path);
-  return CPOSE_OK;
+  return cpose_fail_context(status, "%s", path);
 }

@@ -7,15 +7,13 @@
  * a document behind.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/file.h"
 #include "io/io.h"
 
 #define COCO_KEYPOINTS 17
@@ -383,44 +381,18 @@ static cpose_status put_job(FILE *f, const write_job *job) {
   return status == CPOSE_OK ? check_stream(f) : status;
 }
 
-/* Writes the job to "<path>.tmp-<pid>-<n>" (created exclusively, so concurrent writers never share one), then
- * renames it over `path`; rename() within one folder is atomic, so readers see the old file or the whole new
- * one. The temporary file is removed on any failure. */
+/* Writes the job to a temporary file renamed over `path` once complete (core/file.h). */
 static cpose_status write_file_atomic(const char *path, const write_job *job) {
-  static atomic_uint counter;
-  size_t tmp_size = strlen(path) + 64;
-  char *tmp = cpose_malloc(tmp_size);
-  if (!tmp) return cpose_fail(CPOSE_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
-  int fd = -1;
-  for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
-    snprintf(tmp, tmp_size, "%s.tmp-%ld-%u", path, (long)getpid(), atomic_fetch_add(&counter, 1));
-    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
-    if (fd < 0 && errno != EEXIST) break;
-  }
-  if (fd < 0) {
-    cpose_status status =
-        cpose_fail(CPOSE_ERR_IO, "%s: cannot create a temporary file beside it: %s", path, strerror(errno));
-    cpose_free(tmp);
+  cpose_atomic_file file;
+  cpose_status status = cpose_atomic_open(path, &file);
+  if (status != CPOSE_OK) return status;
+  status = put_job(file.stream, job);
+  if (status != CPOSE_OK) {
+    cpose_fail_context(status, "%s", path);
+    cpose_atomic_abandon(&file);
     return status;
   }
-  cpose_status status = CPOSE_OK;
-  FILE *f = fdopen(fd, "w");
-  if (!f) {
-    status = cpose_fail(CPOSE_ERR_IO, "%s: cannot write %s: %s", path, tmp, strerror(errno));
-    close(fd);
-  } else {
-    status = put_job(f, job);
-    if (fclose(f) != 0 && status == CPOSE_OK)
-      status = cpose_fail(CPOSE_ERR_IO, "write failed: %s", strerror(errno));
-    if (status != CPOSE_OK) status = cpose_fail_context(status, "%s", path);
-  }
-  if (status == CPOSE_OK && rename(tmp, path) != 0) {
-    status =
-        cpose_fail(CPOSE_ERR_IO, "%s: cannot rename the temporary file over it: %s", path, strerror(errno));
-  }
-  if (status != CPOSE_OK) unlink(tmp);
-  cpose_free(tmp);
-  return status;
+  return cpose_atomic_commit(&file);
 }
 
 cpose_status io_write_results(const char *path, io_format format, const io_frame *frames,

@@ -1,5 +1,7 @@
 #include "cli.h"
 
+#include "core/file.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,7 +21,7 @@ int cli_usage_error(const char *command, const char *fmt, ...) {
   va_start(args, fmt);
   fprintf(stderr, "cpose: ");
   vfprintf(stderr, fmt, args);
-  fprintf(stderr, "\nTry 'cpose %s --help'.\n", command);
+  fprintf(stderr, "\nTry 'cpose %s%s--help'.\n", command, command[0] ? " " : "");
   va_end(args);
   return CLI_USAGE;
 }
@@ -88,20 +90,9 @@ cpose_status cli_read_file(const char *path, size_t cap, void **data_out, size_t
 }
 
 cpose_status cli_write_file_atomic(const char *path, const void *data, size_t size) {
-  size_t n = strlen(path) + 32;
-  char *tmp = malloc(n);
-  if (!tmp) return CPOSE_ERR_OUT_OF_MEMORY;
-  snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
-  FILE *f = fopen(tmp, "wb");
-  bool ok = f && fwrite(data, 1, size, f) == size;
-  if (f) ok = (fclose(f) == 0) && ok;
-  ok = ok && rename(tmp, path) == 0;
-  if (!ok) {
-    fprintf(stderr, "cpose: %s: cannot write: %s\n", path, strerror(errno));
-    remove(tmp);
-  }
-  free(tmp);
-  return ok ? CPOSE_OK : CPOSE_ERR_IO;
+  cpose_status status = cpose_write_file_atomic(path, data, size);
+  if (status != CPOSE_OK) fprintf(stderr, "cpose: %s\n", cpose_last_error());
+  return status;
 }
 
 cpose_status cli_make_dirs(const char *path) {
