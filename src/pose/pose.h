@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "cpose.h"
+#include "image/image.h"
 
 /* The raw output maps of MoveNet for one crop, all NHWC with batch 1, height x width cells (a quarter of the
  * input size), `keypoints` joints (17, COCO order). Borrowed views of the session's outputs. */
@@ -26,13 +27,15 @@ typedef struct pose_joint {
   float x, y, score;
 } pose_joint;
 
-/* Decodes every joint of `maps` into joints[0..keypoints) with `decoder`. */
+/* Decodes every joint of `maps` into joints[0..keypoints) with `decoder` (any keypoints count up to
+ * CPOSE_MAX_KEYPOINTS; an unknown decoder value decodes as CPOSE_DECODER_MOVENET). Pure: no allocation, no
+ * state; with CPOSE_DECODER_MOVENET, joints[k] divided by the map size is the graph's own Identity:0. */
 void pose_decode(const pose_maps *maps, cpose_decoder decoder, pose_joint *joints);
 
 typedef struct pose_net pose_net;
 
-/* Loads `model_path` (MoveNet's model.json) and plans a session with `threads` threads that outputs the raw
- * maps. */
+/* Loads `model_path` (MoveNet's model.json) and plans a session with `threads` threads (at least 1) that
+ * outputs the four raw maps only (the graph's own decode is pruned). Checks the maps' shapes (17 joints). */
 cpose_status pose_net_create(const char *model_path, int threads, pose_net **net_out);
 void pose_net_destroy(pose_net *net);
 
@@ -49,8 +52,77 @@ typedef struct pose_options {
 /* Estimates the pose of the person in `box`: crops (the box enlarged by box_scale, its short side grown to
  * the net's square aspect ratio, warped into the input), runs the net, decodes and maps the joints back to
  * image pixels. Writes person->keypoints (keypoint_count = 17), person->box and person->box_score from
- * `box`; other fields untouched. */
+ * `box`; other fields untouched. With options->flip the mirrored crop runs too and the joints are averaged
+ * (flip.c); with options->refine a second crop around pose_refine_box's box runs too, and the estimate with
+ * the higher mean keypoint score is kept. Allocates nothing: one net runs one crop at a time (not
+ * thread-safe). CPOSE_ERR_INVALID_ARGUMENT for a NULL pointer, an unknown decoder or a box or box_scale that
+ * image_crop_transform refuses. */
 cpose_status pose_net_estimate(pose_net *net, const cpose_image *image, const cpose_box *box,
                                const pose_options *options, cpose_person *person);
+
+/* ---- decoding internals (peak.c, decode_*.c, flip.c, refine.c), shared by the net and the tests ------ */
+
+/* The regression window of the integral decoder: a (2r + 1)^2 square of cells around the peak, r = 2. */
+#define POSE_INTEGRAL_RADIUS 2
+
+/* The constant MoveNet adds to a cell's distance from the regressed joint before dividing the joint heatmap
+ * by it: 1.8, stored in the graph as float16 ('StatefulPartitionedCall/add_5/y' = 1.7998046875). */
+#define POSE_MOVENET_DISTANCE_BIAS 1.7998046875f
+
+/* The weight of cell (row, col) in MoveNet's choice of the person center: 1 / (d + 1.8), d the distance of
+ * the cell index from (height / 2, width / 2), rounded to float16 as the graph stores it
+ * ('ConstantFolding/StatefulPartitionedCall/truediv_2_recip'). It makes the person nearest the crop's middle
+ * win over a brighter one at its edge. */
+float pose_center_weight(int row, int col, int height, int width);
+
+/* The cell of the largest value of channel `channel` of an HWC (height, width, channels) map; the first one
+ * in row-major order on ties (TensorFlow's ArgMax). */
+void pose_channel_argmax(const float *map, int height, int width, int channels, int channel, int *row_out,
+                         int *col_out);
+
+/* MoveNet's person center: the cell maximizing center x pose_center_weight. */
+void pose_movenet_center(const pose_maps *maps, int *row_out, int *col_out);
+
+/* MoveNet's peak of joint `k` for the person centred at cell (center_row, center_col): the cell maximizing
+ * heatmap / (distance to the joint that center regresses + POSE_MOVENET_DISTANCE_BIAS), so that a brighter
+ * joint of another person in the crop loses to the one where this person's joint should be. */
+void pose_movenet_joint_peak(const pose_maps *maps, int center_row, int center_col, int k, int *row_out,
+                             int *col_out);
+
+/* The decoders behind pose_decode (see cpose_decoder); each writes joints[0..maps->keypoints). */
+void pose_decode_movenet(const pose_maps *maps, pose_joint *joints);
+void pose_decode_argmax(const pose_maps *maps, pose_joint *joints);
+void pose_decode_integral(const pose_maps *maps, pose_joint *joints);
+
+/* The left/right pairs of COCO-17 (eyes, ears, shoulders, elbows, wrists, hips, knees, ankles). */
+#define POSE_COCO17_FLIP_PAIRS 8
+extern const int pose_coco17_flip_pairs[POSE_COCO17_FLIP_PAIRS][2];
+
+/* The crop mirrored left to right: its pixel column j shows what column (input_width - 1 - j) of the crop
+ * `to_image` makes shows. Both map net-input coordinates to image coordinates. */
+void pose_mirror_affine(const image_affine *to_image, int input_width, image_affine *mirrored_out);
+
+/* Joints decoded from the mirrored crop, brought back to the unmirrored one: x -> map_width - x (cells are
+ * continuous, so this is an exact mirror) and each COCO-17 left joint swapped with its right one, since the
+ * net names the joints of the mirrored person anatomically. `keypoints` must be 17 (COCO order). */
+void pose_unflip_joints(pose_joint *joints, int keypoints, int map_width);
+
+/* joints[k] = the mean of joints[k] and other[k]: positions and scores. */
+void pose_average_joints(pose_joint *joints, const pose_joint *other, int keypoints);
+
+/* A joint in map cells to image pixels: cells -> net input pixels (x * input_size / map_width) -> image
+ * through the crop's `to_image`. */
+void pose_joint_to_image(const pose_joint *joint, int map_width, int map_height, int input_size,
+                         const image_affine *to_image, cpose_keypoint *keypoint_out);
+
+/* Joints scoring above this shape the refined crop. */
+#define POSE_REFINE_MIN_SCORE 0.2f
+/* With fewer confident joints than this, there is no refined crop. */
+#define POSE_REFINE_MIN_JOINTS 3
+
+/* The box of the refined crop: the extent of the keypoints scoring above POSE_REFINE_MIN_SCORE, joined with
+ * the middle half of `box` (its center, half its width and height). False when fewer than
+ * POSE_REFINE_MIN_JOINTS keypoints are confident: then there is nothing to re-centre on. */
+bool pose_refine_box(const cpose_keypoint *keypoints, int count, const cpose_box *box, cpose_box *refined_out);
 
 #endif
