@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# eval.sh: COCO keypoint AP / AR of a results file on the development set, ../shared/data/coco-val-dev,
-# computed as pycocotools' COCOeval does (`cpose eval`).
+# eval.sh: COCO keypoint AP / AR on the development set, ../shared/data/coco-val-dev, computed as
+# pycocotools' COCOeval does (`cpose eval`).
 #
-#   bash scripts/eval.sh [RESULTS.json]     (from any directory)
+#   bash scripts/eval.sh [-- CPOSE OPTIONS]     run the pipeline on the set's images and print the table
+#   bash scripts/eval.sh --results RESULTS.json evaluate a results file
+#   bash scripts/eval.sh --self-check           check the evaluator itself
 #
-# RESULTS.json: COCO results ([{image_id, category_id, keypoints, score}, ...]) or AlphaPose's JSON.
-# Without it, the evaluator checks itself: results written from the ground truth must score AP 1 (as COCO
-# results and in AlphaPose's format), and a copy with every keypoint moved a little must score less.
+# The first form runs `cpose --indir <images> --format coco` with the given options (e.g. -- --fast --flip)
+# and writes its results to out/eval/. RESULTS.json: COCO results ([{image_id, category_id, keypoints,
+# score}, ...]) or AlphaPose's JSON. The self-check: results written from the ground truth must score AP 1
+# (as COCO results and in AlphaPose's format), and a copy with every keypoint moved a little must score less.
 # When ../shared/data is absent (a fresh clone) it says so and exits 0. Needs node for the self-check.
 set -euo pipefail
 
@@ -20,7 +23,7 @@ say() { echo "$ME: $*" >&2; }
 die() { say "error: $*"; exit 1; }
 
 usage() {
-  echo "usage: bash scripts/eval.sh [RESULTS.json]" >&2
+  echo "usage: bash scripts/eval.sh [-- CPOSE OPTIONS] | --results RESULTS.json | --self-check" >&2
   exit 2
 }
 
@@ -84,24 +87,42 @@ self_check() {
   say "ok: results written from the ground truth score AP 1, a noisy copy $ap"
 }
 
+# Runs the pipeline with options "$@" on the set's images and evaluates its results.
+run_pipeline() {
+  local out="out/eval"
+  mkdir -p "$out"
+  "$CPOSE" --indir "$(dirname "$GT")/images" --outdir "$out" --format coco "$@" ||
+    die "cpose failed on some images (see above)"
+  "$CPOSE" eval --gt "$GT" --dt "$out/alphapose-results.json"
+}
+
 main() {
-  [ $# -le 1 ] || usage
-  case "${1:-}" in -h | --help) usage ;; esac
-  local results=""
-  [ $# -eq 1 ] && results=$(realpath -m -- "$1")
+  local mode="pipeline" results=""
+  case "${1:-}" in
+    -h | --help) usage ;;
+    --self-check) mode="self-check"; shift ;;
+    --results) [ $# -eq 2 ] || usage; mode="results"; results=$(realpath -m -- "$2"); shift 2 ;;
+    --) shift ;;
+    "") ;;
+    *) usage ;;
+  esac
   cd "$(dirname "${BASH_SOURCE[0]}")/.."
   if [ ! -f "$GT" ]; then
     say "$GT is not here (no ../shared/data): nothing to evaluate"
     exit 0
   fi
   build
-  if [ -n "$results" ]; then
-    [ -f "$results" ] || die "$results: no such file"
-    "$CPOSE" eval --gt "$GT" --dt "$results"
-  else
-    command -v node >/dev/null 2>&1 || die "the self-check needs node (scripts/setup.sh installs it)"
-    self_check
-  fi
+  case "$mode" in
+    results)
+      [ -f "$results" ] || die "$results: no such file"
+      "$CPOSE" eval --gt "$GT" --dt "$results"
+      ;;
+    self-check)
+      command -v node >/dev/null 2>&1 || die "the self-check needs node (scripts/setup.sh installs it)"
+      self_check
+      ;;
+    pipeline) run_pipeline "$@" ;;
+  esac
 }
 
 main "$@"

@@ -13,6 +13,11 @@
 
 typedef struct detector detector;
 
+/* Defaults for detector_run. CenterNet's peaks are not box-NMSed (see centernet.c); 0.6 is the IoU AlphaPose
+ * applies to its detector's person boxes, loose enough to keep two people standing one behind the other. */
+#define DETECT_DEFAULT_THRESHOLD 0.1f
+#define DETECT_DEFAULT_NMS_IOU 0.6f
+
 /* Loads `model_path` (the centernet model.json) and plans a session with `threads` threads. `letterbox`:
  * the image is resized into the 512x512 input keeping its aspect ratio (padded), else stretched. */
 cpose_status detector_create(const char *model_path, int threads, bool letterbox, detector **detector_out);

@@ -5,5 +5,6 @@
 int cmd_model_info(int argc, char **argv);
 int cmd_model_run(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_pose(int argc, char **argv);
 
 #endif

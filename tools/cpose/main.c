@@ -6,16 +6,18 @@
 #include "commands.h"
 
 static const char usage[] =
-    "Usage: cpose <command> [options]\n"
+    "Usage: cpose [--image F | --indir D | --list L] --outdir DIR [options]   (the main job: poses of images)\n"
+    "       cpose <command> [options]\n"
     "\n"
     "Commands:\n"
     "  model info MODEL.json     inputs, outputs, op counts, parameters, FLOPs and memory of a TF.js model\n"
     "  model run MODEL.json ...  run a TF.js graph model on a raw float32 input and write chosen tensors\n"
     "  eval --gt GT --dt RESULTS COCO keypoint AP and AR of pose results, as pycocotools computes them\n"
     "\n"
-    "Run 'cpose <command> --help' for a command's options.\n";
+    "Run 'cpose --image x --help' for the main job's options, 'cpose <command> --help' for a command's.\n";
 
 int main(int argc, char **argv) {
+  if (argc >= 2 && strncmp(argv[1], "--", 2) == 0 && strcmp(argv[1], "--help") != 0) return cmd_pose(argc - 1, argv + 1);
   if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
     fputs(usage, argc < 2 ? stderr : stdout);
     return argc < 2 ? CLI_USAGE : CLI_OK;
