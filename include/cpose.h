@@ -357,6 +357,13 @@ typedef enum cpose_pose_model {
   CPOSE_POSE_MODEL_LIGHTNING = 1, /* MoveNet Lightning, 192x192: fast */
 } cpose_pose_model;
 
+/* A person's score, which ranks the results (COCO AP is a ranking measure). */
+typedef enum cpose_person_score {
+  CPOSE_SCORE_ALPHAPOSE = 0, /* mean keypoint confidence + box score + 1.25 x best keypoint confidence */
+  CPOSE_SCORE_BOX_X_MEAN = 1, /* box score x mean keypoint confidence */
+  CPOSE_SCORE_BOX_X_CONFIDENT = 2, /* box score x mean confidence of the keypoints above 0.2 */
+} cpose_person_score;
+
 typedef struct cpose_estimator_params {
   const char *models_dir; /* folder holding <model>/model.json ("models"); borrowed for the create call */
   cpose_pose_model pose_model;
@@ -370,6 +377,7 @@ typedef struct cpose_estimator_params {
   float box_scale;     /* boxes are enlarged by this before cropping (AlphaPose: 1.25) */
   int pose_nms;        /* apply the parametric pose NMS (params below) */
   cpose_pose_nms_params nms;
+  cpose_person_score score; /* how persons are ranked (the results' "score") */
 } cpose_estimator_params;
 
 cpose_estimator_params cpose_estimator_params_default(void);

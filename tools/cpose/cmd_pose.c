@@ -35,22 +35,29 @@ static const char usage[] =
     "  --vis-thresh T       keypoints below this confidence are not drawn (default 0.2)\n"
     "  --profile            print the time per stage\n"
     "Models and accuracy:\n"
-    "  --fast               MoveNet Lightning (192x192) instead of Thunder (256x256)\n"
+    "  --fast               speed first: MoveNet Lightning (192x192) instead of Thunder (256x256), no flip\n"
+    "                       test, no refinement (add --flip, --refine to have them)\n"
     "  --pose-model M       thunder (default) or lightning\n"
     "  --decoder D          movenet (default), argmax, integral\n"
-    "  --flip               flip test: average with the mirrored crop\n"
-    "  --refine             run each person again on a crop centred on the first estimate\n"
+    "  --flip, --no-flip    flip test: average with the mirrored crop (default on, off with --fast)\n"
+    "  --refine, --no-refine  run each person again on a crop centred on the first estimate (default on,\n"
+    "                       off with --fast)\n"
     "  --det-thresh T       person boxes below this score are dropped (default 0.1)\n"
+    "  --box-nms IOU        of two person boxes overlapping more than this, the weaker goes (default 0.6;\n"
+    "                       1 keeps all)\n"
     "  --stretch            stretch images to the detector's square input instead of letterboxing\n"
     "  --min-box-area A     poses whose keypoints span less than this area are dropped (default 0)\n"
     "  --no-pose-nms        keep duplicate poses\n"
+    "  --score S            person score: box-x-mean (default: box score x mean keypoint confidence),\n"
+    "                       alphapose (mean + box + 1.25 x best keypoint), box-x-confident (box score x\n"
+    "                       mean of the keypoints above 0.2)\n"
     "  --threads N          threads of the networks (default 2)\n"
     "  --models DIR         models folder (default models, made by scripts/setup.sh)\n";
 
 typedef struct pose_options_cli {
   const char *image, *indir, *list, *outdir, *detfile, *format, *pose_model, *decoder, *threads, *models;
-  const char *det_thresh, *min_box_area, *vis_thresh;
-  bool save_img, showbox, profile, fast, flip, refine, stretch, no_pose_nms;
+  const char *det_thresh, *box_nms, *min_box_area, *vis_thresh, *score;
+  bool save_img, showbox, profile, fast, flip, no_flip, refine, no_refine, stretch, no_pose_nms;
 } pose_options_cli;
 
 static int parse_flags(int argc, char **argv, pose_options_cli *o) {
@@ -61,13 +68,14 @@ static int parse_flags(int argc, char **argv, pose_options_cli *o) {
   } values[] = {{"--image", &o->image},       {"--indir", &o->indir},       {"--list", &o->list},
                 {"--outdir", &o->outdir},     {"--detfile", &o->detfile},   {"--format", &o->format},
                 {"--pose-model", &o->pose_model}, {"--decoder", &o->decoder}, {"--threads", &o->threads},
-                {"--models", &o->models},     {"--det-thresh", &o->det_thresh}, {"--min-box-area", &o->min_box_area},
-                {"--vis-thresh", &o->vis_thresh}};
+                {"--models", &o->models},     {"--det-thresh", &o->det_thresh}, {"--box-nms", &o->box_nms}, {"--min-box-area", &o->min_box_area},
+                {"--vis-thresh", &o->vis_thresh}, {"--score", &o->score}};
   struct {
     const char *flag;
     bool *value;
   } switches[] = {{"--save-img", &o->save_img}, {"--showbox", &o->showbox}, {"--profile", &o->profile},
                   {"--fast", &o->fast},         {"--flip", &o->flip},       {"--refine", &o->refine},
+                  {"--no-flip", &o->no_flip},   {"--no-refine", &o->no_refine},
                   {"--stretch", &o->stretch},   {"--no-pose-nms", &o->no_pose_nms}};
   for (int i = 0; i < argc; i++) {
     bool matched = false, missing = false;
@@ -106,6 +114,7 @@ static int configure(const pose_options_cli *o, cpose_estimator_params *p, io_fo
   static const char *const formats[] = {"alphapose", "coco", "cmu", "open", NULL};
   static const char *const decoders[] = {"movenet", "argmax", "integral", NULL};
   static const char *const models[] = {"thunder", "lightning", NULL};
+  static const char *const scores[] = {"alphapose", "box-x-mean", "box-x-confident", NULL};
   static const io_format format_values[] = {IO_FORMAT_ALPHAPOSE, IO_FORMAT_COCO, IO_FORMAT_CMU, IO_FORMAT_OPEN};
   *p = cpose_estimator_params_default();
   int f = o->format ? lookup(o->format, formats) : 0;
@@ -114,6 +123,9 @@ static int configure(const pose_options_cli *o, cpose_estimator_params *p, io_fo
   if (f < 0) return cli_usage_error("", "--format must be alphapose, coco, cmu or open, not '%s'", o->format);
   if (d < 0) return cli_usage_error("", "--decoder must be movenet, argmax or integral, not '%s'", o->decoder);
   if (m < 0) return cli_usage_error("", "--pose-model must be thunder or lightning, not '%s'", o->pose_model);
+  int sc = o->score ? lookup(o->score, scores) : (int)p->score;
+  if (sc < 0) return cli_usage_error("", "--score must be alphapose, box-x-mean or box-x-confident, not '%s'", o->score);
+  p->score = (cpose_person_score)sc;
   *format = format_values[f];
   p->decoder = (cpose_decoder)d;
   p->pose_model = (cpose_pose_model)m;
@@ -125,6 +137,9 @@ static int configure(const pose_options_cli *o, cpose_estimator_params *p, io_fo
   if (o->det_thresh && !parse_float(o->det_thresh, 0, 1, &p->det_threshold)) {
     return cli_usage_error("", "--det-thresh must be in [0, 1], not '%s'", o->det_thresh);
   }
+  if (o->box_nms && !parse_float(o->box_nms, 0.01f, 1, &p->det_nms_iou)) {
+    return cli_usage_error("", "--box-nms must be in (0, 1], not '%s'", o->box_nms);
+  }
   if (o->min_box_area && !parse_float(o->min_box_area, 0, 1e12f, &p->nms.min_box_area)) {
     return cli_usage_error("", "--min-box-area must be a non-negative number, not '%s'", o->min_box_area);
   }
@@ -132,8 +147,10 @@ static int configure(const pose_options_cli *o, cpose_estimator_params *p, io_fo
   if (o->vis_thresh && !parse_float(o->vis_thresh, 0, 1, vis_thresh)) {
     return cli_usage_error("", "--vis-thresh must be in [0, 1], not '%s'", o->vis_thresh);
   }
-  p->flip = o->flip;
-  p->refine = o->refine;
+  /* Flip and refine raise AP (see the README) and cost three more runs of the net per person: on by
+   * default, off with --fast unless asked for. */
+  p->flip = o->flip || (!o->no_flip && !o->fast);
+  p->refine = o->refine || (!o->no_refine && !o->fast);
   p->letterbox = !o->stretch;
   p->pose_nms = !o->no_pose_nms;
   if (o->models) p->models_dir = o->models;
