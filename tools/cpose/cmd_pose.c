@@ -259,8 +259,12 @@ static int run_all(cpose_estimator *estimator, const detfile *boxes_file, const 
   cpose_status status = write_results(o, format, &run);
   if (status != CPOSE_OK) cli_report("writing the results", status);
   if (o->profile) print_profile(&run, sources->count, cli_now_ms() - start);
-  fprintf(stderr, "cpose: %zu of %zu images, %zu persons: results in %s/alphapose-results.json%s\n", run.frame_count,
-          sources->count, run.person_count, o->outdir, o->save_img ? " and images in vis/" : "");
+  /* Point to the results only when they were written: after a failed write the file is absent or stale. */
+  fprintf(stderr, "cpose: %zu of %zu images, %zu persons", run.frame_count, sources->count, run.person_count);
+  if (status == CPOSE_OK) {
+    fprintf(stderr, ": results in %s/alphapose-results.json%s", o->outdir, o->save_img ? " and images in vis/" : "");
+  }
+  fputc('\n', stderr);
   for (size_t i = 0; i < run.frame_count; i++) cpose_persons_free((cpose_person *)run.frames[i].persons);
   free(run.frames);
   if (run.failed) fprintf(stderr, "cpose: %zu image(s) failed (see above)\n", run.failed);
