@@ -206,6 +206,12 @@ static const shape_pair shape_pairs[] = {
     {8, {1, 2, 3, 4, 5, 1, 1, 7}, 8, {1, 1, 1, 1, 1, 1, 1, 7}, true},
     /* rank 8 with alternating broadcasts: 8 dims remain, so the reference kernel is used */
     {8, {2, 1, 2, 1, 2, 1, 2, 3}, 8, {1, 3, 1, 2, 1, 2, 1, 3}, false},
+    /* the fast kernel's special shapes: a short row broadcast from either side (repeated into longer rows),
+     * one that no repeat count divides into (1021 rows), and flat tensors cut into slices for the pool */
+    {1, {3}, 4, {1, 64, 64, 3}, true},
+    {2, {1021, 3}, 1, {3}, true},
+    {3, {2, 100, 100}, 3, {2, 100, 100}, true},
+    {0, {0}, 3, {2, 100, 100}, true},
 };
 
 /* ---- broadcasting -------------------------------------------------------------------------------------- */
@@ -470,6 +476,44 @@ static void test_cast(void) {
   op_test_free(&t);
 }
 
+/* Cast to float32 from int32 and bool has a fast kernel (exact: the same roundings); other pairs do not. */
+static void test_fast_cast(void) {
+  enum { N = 40000 }; /* several of the kernel's tiles */
+  int32_t *xi = malloc(N * sizeof *xi);
+  uint8_t *xb = malloc(N);
+  float *xf = malloc(N * sizeof *xf);
+  CHECK(xi && xb && xf);
+  if (!xi || !xb || !xf) goto done;
+  for (int i = 0; i < N; i++) {
+    xi[i] = (int32_t)((uint32_t)i * 2654435761u); /* all magnitudes, most past 2^24 (rounded) */
+    xb[i] = (uint8_t)(i % 3 == 0);
+    xf[i] = (float)i;
+  }
+  const int64_t d[2] = {4, N / 4};
+  struct {
+    const char *attr;
+    nn_tensor x;
+    int fast; /* op_test_compare_fast's expected result */
+  } cases[] = {
+      {CAST_ATTR("DT_INT32", "DT_FLOAT"), op_tensor(NN_I32, 2, d, xi), 0},
+      {CAST_ATTR("DT_BOOL", "DT_FLOAT"), op_tensor(NN_BOOL, 2, d, xb), 0},
+      {CAST_ATTR("DT_FLOAT", "DT_INT32"), op_tensor(NN_F32, 2, d, xf), -1},
+      {CAST_ATTR("DT_INT32", "DT_BOOL"), op_tensor(NN_I32, 2, d, xi), -1},
+  };
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    for (int threads = 1; threads <= 2; threads++) {
+      op_test t;
+      CHECK_OK(run_unary(&t, &nn_op_cast, cases[c].attr, cases[c].x));
+      CHECK(op_test_compare_fast(&t, 0.0, 0.0, threads) == cases[c].fast);
+      op_test_free(&t);
+    }
+  }
+done:
+  free(xi);
+  free(xb);
+  free(xf);
+}
+
 static void test_identity(void) {
   CHECK(nn_op_identity.alias);
   CHECK(!nn_op_add.alias && !nn_op_cast.alias);
@@ -624,16 +668,15 @@ static void test_fast_unary(void) {
 }
 
 /* _CposeHardSwish with the constants the fuser finds: (x * scale) * relu6(x + shift), rounded in that order;
- * the fast kernel against the reference for 1/6 as float32 and as float16, and no fast kernel for shift != 3.
+ * the fast kernel against the reference, exactly, for 1/6 as float32 and as float16 and for other constants.
  */
 static void test_hard_swish_params(void) {
   struct {
     float shift, scale;
-    int fast; /* op_test_compare_fast's expected result: 0 mismatches, or -1 (no fast kernel) */
   } cases[] = {
-      {3.0f, 1.0f / 6.0f, 0},
-      {3.0f, 0.1666259765625f, 0}, /* 1/6 in float16 */
-      {2.5f, 0.2f, -1},
+      {3.0f, 1.0f / 6.0f},
+      {3.0f, 0.1666259765625f}, /* 1/6 in float16 */
+      {2.5f, 0.2f},
   };
   static const int64_t shapes[][4] = {{1, 1, 1, 1}, {1, 33, 17, 13}, {2, 64, 64, 3}};
   enum { MAX_ELEMENTS = 2 * 64 * 64 * 3 };
@@ -657,12 +700,12 @@ static void test_hard_swish_params(void) {
           expected[i] = (x[i] * cases[c].scale) * r;
         }
         EXPECT_F32(&t.out[0], expected, n, 0.0);
-        int mismatches = op_test_compare_fast(&t, 1e-6, 1e-6, threads);
-        if (mismatches != cases[c].fast) {
+        int mismatches = op_test_compare_fast(&t, 0.0, 0.0, threads); /* the same arithmetic: exact */
+        if (mismatches != 0) {
           fprintf(stderr, "hard-swish case %zu, shape %zu, %d threads: %d mismatches\n", c, s, threads,
                   mismatches);
         }
-        CHECK(mismatches == cases[c].fast);
+        CHECK(mismatches == 0);
         op_test_free(&t);
       }
     }
@@ -758,6 +801,7 @@ int main(void) {
   test_bad_inputs();
   test_fast_binary();
   test_fast_unary();
+  test_fast_cast();
   test_hard_swish_params();
   test_sigmoid_accuracy();
   test_flops();

@@ -395,6 +395,21 @@ static void test_concat(void) {
   in[3] = op_tensor(NN_I32, 0, NULL, axis1);
   CHECK(run_expect(&nn_op_concat_v2, "{\"N\": {\"i\": \"3\"}}", 4, in, 3, (const int64_t[]){1, 3, 2}, f_want,
                    0) == 0);
+  /* The fast kernel (tiles of rows on the pool) against the reference: channels of [1,100,100,7] and
+   * [1,100,100,9] (many tiles), rows of [1,37,5,3] and [1,2,5,3] (one tile), int32 as well. */
+  {
+    static float big[100 * 100 * 16];
+    op_fill(big, 100 * 100 * 16, 5, -1.0f, 1.0f);
+    nn_tensor parts[3] = {op_tensor(NN_F32, 4, (const int64_t[]){1, 100, 100, 7}, big),
+                          op_tensor(NN_F32, 4, (const int64_t[]){1, 100, 100, 9}, big + 100 * 100 * 7),
+                          op_tensor(NN_I32, 0, NULL, axis_last)};
+    CHECK(fast_vs_ref(&nn_op_concat_v2, "{\"N\": {\"i\": \"2\"}}", 3, parts, 0) == 0);
+    parts[0] = op_tensor(NN_I32, 4, (const int64_t[]){1, 37, 5, 3}, big);
+    parts[1] = op_tensor(NN_I32, 4, (const int64_t[]){1, 2, 5, 3}, big + 37 * 5 * 3);
+    parts[2] = op_tensor(NN_I32, 0, NULL, axis1);
+    CHECK(fast_vs_ref(&nn_op_concat_v2, "{\"N\": {\"i\": \"2\"}}", 3, parts, 0) == 0);
+  }
+
   in[3] = op_tensor(NN_I32, 1, (const int64_t[]){1}, axis1); /* TF wants a scalar axis, not [1] */
   CHECK(try_node(&nn_op_concat_v2, "{\"N\": {\"i\": \"3\"}}", 4, in) == CPOSE_ERR_INVALID_ARGUMENT);
 

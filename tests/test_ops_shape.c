@@ -892,6 +892,16 @@ static void test_top_k(void) {
   CHECK_I32(&t.out[1], 0, 1, 2);
   op_test_free(&t);
 
+  /* int32 past the scan's blocks of 64: i % 50 over 300 positions, the 49s (at 49, 99, ...) win in order. */
+  int32_t xl[300];
+  for (int i = 0; i < 300; i++) xl[i] = i % 50;
+  int64_t xld[1] = {300};
+  nn_tensor inl[2] = {op_tensor(NN_I32, 1, xld, xl), scalar(&k3)};
+  CHECK_OK(run_op(&t, &nn_op_top_k_v2, NULL, 2, inl));
+  CHECK_I32(&t.out[0], 49, 49, 49);
+  CHECK_I32(&t.out[1], 49, 99, 149);
+  op_test_free(&t);
+
   /* -0.0 and 0.0 are equal: order of position. */
   float zeros[3] = {0.0f, -0.0f, 0.0f};
   int64_t zd[1] = {3};

@@ -1,9 +1,11 @@
+#define _DEFAULT_SOURCE /* madvise's MADV_HUGEPAGE, beyond POSIX */
 #include "core/alloc.h"
 
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static atomic_long alloc_count;
 static atomic_long alloc_fail_at = -1;
@@ -56,4 +58,18 @@ void *cpose_malloc_aligned(size_t size) {
 
 void cpose_free_aligned(void *ptr) {
   free(ptr);
+}
+
+#define HUGE_PAGE ((size_t)2 << 20)
+
+void *cpose_malloc_large(size_t size) {
+  if (size < HUGE_PAGE) return cpose_malloc_aligned(size);
+  if (alloc_should_fail()) return NULL;
+  size_t rounded = (size + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+  if (rounded < size) return NULL;
+  void *p = aligned_alloc(HUGE_PAGE, rounded);
+#ifdef MADV_HUGEPAGE
+  if (p) (void)madvise(p, rounded, MADV_HUGEPAGE); /* advice only: if refused, the memory is just as good */
+#endif
+  return p;
 }

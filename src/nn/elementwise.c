@@ -12,6 +12,8 @@
 
 #include <string.h>
 
+#include "core/alloc.h"
+
 /* ---- broadcast plan ------------------------------------------------------------------------------------ */
 
 typedef struct broadcast_plan {
@@ -145,6 +147,140 @@ cpose_status nn_binary_run(const nn_node *node, const nn_tensor *in, nn_tensor *
   return CPOSE_OK;
 }
 
+/*
+ * The fast state of a binary op: XNNPACK operators set up on the final pointers. XNNPACK runs a binary
+ * operator as one call per row of its innermost (merged) dim, spread over the pool by rows, so two kinds of
+ * shape get help:
+ *  - a short broadcast row (x [R, C] op y [C], C small: MoveNet's per-channel normalization of its image)
+ *    would be R calls of C elements: y is repeated `repeat` times into `tiled`, refreshed at each run as y
+ *    may change, and the operator sees R / repeat rows of C * repeat;
+ *  - a flat tensor (equal shapes, or a scalar side) is one row, one call, one thread: it is cut into `count`
+ *    slices with an operator each, which the pool runs side by side.
+ */
+#define BINARY_MIN_ROW 64  /* elements: shorter broadcast rows are repeated up to at least this */
+#define BINARY_SLICE 16384 /* elements per slice of a flat tensor */
+
+typedef struct binary_fast {
+  int count;           /* operators */
+  xnn_operator_t *ops; /* (count) */
+  const float *row;    /* the short broadcast row, (row_size), or NULL */
+  size_t row_size;
+  size_t repeat;
+  float *tiled; /* (row_size * repeat) */
+} binary_fast;
+
+void nn_binary_fast_destroy(void *state) {
+  binary_fast *f = state;
+  if (!f) return;
+  for (int i = 0; f->ops && i < f->count; i++) nn_xnn_delete_operator(f->ops[i]);
+  cpose_free(f->ops);
+  cpose_free_aligned(f->tiled);
+  cpose_free(f);
+}
+
+static cpose_status binary_operator(const nn_node *node, const nn_binary_kernel *kernel, int rank,
+                                    const size_t *a_dims, const size_t *b_dims, const float *a,
+                                    const float *b, float *out, pthreadpool_t pool, xnn_operator_t *op_out) {
+  cpose_status status = nn_xnn_check(node, kernel->xnn_create(op_out), "create");
+  if (status != CPOSE_OK) return status;
+  return nn_xnn_check(
+      node, kernel->xnn_setup(*op_out, (size_t)rank, a_dims, (size_t)rank, b_dims, a, b, out, pool), "setup");
+}
+
+/* The repeat count that makes a broadcast row of `row` elements at least BINARY_MIN_ROW long while dividing
+ * the `rows` it is broadcast over; 1 when none does. */
+static int64_t row_repeat(int64_t row, int64_t rows) {
+  for (int64_t k = 2; k <= rows && k * row <= 4 * BINARY_MIN_ROW; k++) {
+    if (rows % k == 0 && k * row >= BINARY_MIN_ROW) return k;
+  }
+  return 1;
+}
+
+/* Which input (0 or 1) is a single short row broadcast over all the rest, with the other input full; -1 when
+ * none. The plan has rank >= 2 and merged dims, so such an input is full on the last dim only. */
+static int short_row_side(const broadcast_plan *plan) {
+  int last = plan->rank - 1;
+  if (plan->rank < 2 || plan->dims[last] >= BINARY_MIN_ROW) return -1;
+  for (int side = 0; side < 2; side++) {
+    const bool *row = side ? plan->b_full : plan->a_full, *other = side ? plan->a_full : plan->b_full;
+    bool is_row = row[last], other_full = true;
+    for (int d = 0; d < last; d++) is_row = is_row && !row[d];
+    for (int d = 0; d <= last; d++) other_full = other_full && other[d];
+    if (is_row && other_full) return side;
+  }
+  return -1;
+}
+
+/* The tiled case: both inputs seen as rows `repeat` times longer, the broadcast side reading f->tiled. */
+static cpose_status create_tiled(const nn_node *node, const nn_tensor *in, const nn_tensor *out,
+                                 pthreadpool_t pool, const nn_binary_kernel *kernel,
+                                 const broadcast_plan *plan, int side, int64_t repeat, binary_fast *f) {
+  int64_t row = plan->dims[plan->rank - 1], rows = nn_numel(&out[0]) / row;
+  f->row = in[side].data;
+  f->row_size = (size_t)row;
+  f->repeat = (size_t)repeat;
+  f->tiled = cpose_malloc_aligned((size_t)(row * repeat) * sizeof(float) + NN_TENSOR_SLACK);
+  f->ops = cpose_calloc(1, sizeof *f->ops);
+  if (!f->tiled || !f->ops) {
+    return nn_node_fail(node, CPOSE_ERR_OUT_OF_MEMORY, "no memory for the fast kernel");
+  }
+  f->count = 1;
+  const size_t full[2] = {(size_t)(rows / repeat), (size_t)(row * repeat)}, tile[2] = {1, full[1]};
+  const float *a = side == 0 ? f->tiled : in[0].data, *b = side == 1 ? f->tiled : in[1].data;
+  return binary_operator(node, kernel, 2, side == 0 ? tile : full, side == 1 ? tile : full, a, b, out[0].data,
+                         pool, &f->ops[0]);
+}
+
+/* The flat case: slices of BINARY_SLICE elements, each its own operator (a scalar side stays whole). */
+static cpose_status create_sliced(const nn_node *node, const nn_tensor *in, const nn_tensor *out,
+                                  pthreadpool_t pool, const nn_binary_kernel *kernel,
+                                  const broadcast_plan *plan, binary_fast *f) {
+  int64_t n = plan->dims[0];
+  int count = pool ? (int)((n + BINARY_SLICE - 1) / BINARY_SLICE) : 1;
+  f->ops = cpose_calloc((size_t)count, sizeof *f->ops);
+  if (!f->ops) return nn_node_fail(node, CPOSE_ERR_OUT_OF_MEMORY, "no memory for the fast kernel");
+  f->count = count;
+  for (int i = 0; i < count; i++) {
+    int64_t begin = n * i / count, size = n * (i + 1) / count - begin;
+    const size_t part[1] = {(size_t)size}, one[1] = {1};
+    const float *a = (const float *)in[0].data + (plan->a_full[0] ? begin : 0);
+    const float *b = (const float *)in[1].data + (plan->b_full[0] ? begin : 0);
+    cpose_status status =
+        binary_operator(node, kernel, 1, plan->a_full[0] ? part : one, plan->b_full[0] ? part : one, a, b,
+                        (float *)out[0].data + begin, NULL, &f->ops[i]);
+    if (status != CPOSE_OK) return status;
+  }
+  return CPOSE_OK;
+}
+
+/* The general case: one operator on the merged dims. */
+static cpose_status create_plain(const nn_node *node, const nn_tensor *in, const nn_tensor *out,
+                                 pthreadpool_t pool, const nn_binary_kernel *kernel,
+                                 const broadcast_plan *plan, binary_fast *f) {
+  size_t a_dims[XNN_MAX_TENSOR_DIMS], b_dims[XNN_MAX_TENSOR_DIMS];
+  for (int i = 0; i < plan->rank; i++) {
+    a_dims[i] = plan->a_full[i] ? (size_t)plan->dims[i] : 1;
+    b_dims[i] = plan->b_full[i] ? (size_t)plan->dims[i] : 1;
+  }
+  f->ops = cpose_calloc(1, sizeof *f->ops);
+  if (!f->ops) return nn_node_fail(node, CPOSE_ERR_OUT_OF_MEMORY, "no memory for the fast kernel");
+  f->count = 1;
+  return binary_operator(node, kernel, plan->rank, a_dims, b_dims, in[0].data, in[1].data, out[0].data, pool,
+                         &f->ops[0]);
+}
+
+static cpose_status create_operators(const nn_node *node, const nn_tensor *in, const nn_tensor *out,
+                                     pthreadpool_t pool, const nn_binary_kernel *kernel,
+                                     const broadcast_plan *plan, binary_fast *f) {
+  int side = short_row_side(plan);
+  if (side >= 0) {
+    int64_t row = plan->dims[plan->rank - 1], repeat = row_repeat(row, nn_numel(&out[0]) / row);
+    if (repeat > 1) return create_tiled(node, in, out, pool, kernel, plan, side, repeat, f);
+  }
+  if (plan->rank == 1) return create_sliced(node, in, out, pool, kernel, plan, f);
+  return create_plain(node, in, out, pool, kernel, plan, f);
+}
+
 cpose_status nn_binary_fast_create(const nn_node *node, const nn_tensor *in, const nn_tensor *out,
                                    pthreadpool_t pool, void **state_out, const nn_binary_kernel *kernel) {
   if (!kernel->xnn_create || in[0].dtype != NN_F32 || out[0].dtype != NN_F32) {
@@ -160,28 +296,31 @@ cpose_status nn_binary_fast_create(const nn_node *node, const nn_tensor *in, con
                         "output %s needs %d dims after merging, XNNPACK takes %d",
                         nn_shape_string(&out[0], shape, sizeof shape), plan.rank, XNN_MAX_TENSOR_DIMS);
   }
-  size_t a_dims[XNN_MAX_TENSOR_DIMS], b_dims[XNN_MAX_TENSOR_DIMS];
-  for (int i = 0; i < plan.rank; i++) {
-    a_dims[i] = plan.a_full[i] ? (size_t)plan.dims[i] : 1;
-    b_dims[i] = plan.b_full[i] ? (size_t)plan.dims[i] : 1;
-  }
-
-  xnn_operator_t op = NULL;
+  binary_fast *f = cpose_calloc(1, sizeof *f);
+  if (!f) return nn_node_fail(node, CPOSE_ERR_OUT_OF_MEMORY, "no memory for the fast kernel");
   cpose_status status = nn_xnn_init(node);
-  if (status != CPOSE_OK) goto error;
-  status = nn_xnn_check(node, kernel->xnn_create(&op), "create");
-  if (status != CPOSE_OK) goto error;
-  status = nn_xnn_check(node,
-                        kernel->xnn_setup(op, (size_t)plan.rank, a_dims, (size_t)plan.rank, b_dims,
-                                          in[0].data, in[1].data, out[0].data, pool),
-                        "setup");
-  if (status != CPOSE_OK) goto error;
-  *state_out = op;
+  if (status == CPOSE_OK) status = create_operators(node, in, out, pool, kernel, &plan, f);
+  if (status != CPOSE_OK) {
+    nn_binary_fast_destroy(f);
+    return status;
+  }
+  *state_out = f;
   return CPOSE_OK;
+}
 
-error:
-  nn_xnn_delete_operator(op);
-  return status;
+static void run_slice(void *state, size_t i) {
+  binary_fast *f = state;
+  xnn_run_operator(f->ops[i], NULL); /* cannot fail: set up at creation */
+}
+
+cpose_status nn_binary_fast_run(void *state, pthreadpool_t pool) {
+  binary_fast *f = state;
+  for (size_t r = 0; f->row && r < f->repeat; r++) {
+    memcpy(f->tiled + r * f->row_size, f->row, f->row_size * sizeof(float));
+  }
+  if (f->count == 1) return nn_xnn_run_operator(f->ops[0], pool);
+  pthreadpool_parallelize_1d(pool, run_slice, f, (size_t)f->count, 0);
+  return CPOSE_OK;
 }
 
 /* ---- unary ops ----------------------------------------------------------------------------------------- */

@@ -56,12 +56,13 @@ cpose_status nn_binary_infer(const nn_node *node, const nn_tensor *in, nn_tensor
 /* The reference kernel: walks both inputs with broadcast strides. */
 cpose_status nn_binary_run(const nn_node *node, const nn_tensor *in, nn_tensor *out,
                            const nn_binary_kernel *kernel);
-/* Creates and sets up kernel->xnn_create's operator on the final pointers; *state_out gets the
- * xnn_operator_t (run it with nn_xnn_run_operator, delete it with nn_xnn_delete_operator).
- * CPOSE_ERR_UNSUPPORTED for non-float32 inputs, empty outputs, or more than XNN_MAX_TENSOR_DIMS dims after
- * merging neighbouring dims. */
+/* Creates and sets up kernel->xnn_create's operator(s) on the final pointers; the op's fast_run and
+ * fast_destroy are the two below. CPOSE_ERR_UNSUPPORTED for non-float32 inputs, empty outputs, or more than
+ * XNN_MAX_TENSOR_DIMS dims after merging neighbouring dims. */
 cpose_status nn_binary_fast_create(const nn_node *node, const nn_tensor *in, const nn_tensor *out,
                                    pthreadpool_t pool, void **state_out, const nn_binary_kernel *kernel);
+cpose_status nn_binary_fast_run(void *state, pthreadpool_t pool);
+void nn_binary_fast_destroy(void *state);
 
 /* ---- unary ops: 1 float32 input, output of the same shape ---------------------------------------------- */
 

@@ -34,6 +34,10 @@ typedef struct nn_tensor {
   int rank;
   int64_t dims[NN_MAX_RANK];
   void *data;
+  /* Elements from the start of one row (the last dim) to the next; 0 means dims[rank - 1], contiguous.
+   * Only output 0 of an op with strided_output is ever strided: its rows are then a slice of a wider
+   * tensor's (see nn_op.joined_parts). */
+  int64_t row_stride;
 } nn_tensor;
 
 /* An input of a node: output `index` of node `node`. */
@@ -71,6 +75,14 @@ typedef struct nn_node {
  * flops   optional. Floating-point operations of one run (a multiply-add counts two).
  * alias   true when output 0 is input 0's data reinterpreted (Reshape, Squeeze, ExpandDims, Identity): the
  *         planner gives both one buffer and `run` is not called.
+ * in_place true when element i of output 0 depends on element i of the inputs only (element-wise ops): the
+ *         planner may then give output 0 the buffer of an input of the same dtype and shape that no later
+ *         node reads, so both kernels must work with out[0].data == in[k].data.
+ * strided_output true when both kernels write output 0 through out[0].row_stride (rank >= 1).
+ * joined_parts optional (ConcatV2). The number of leading inputs that output 0 lays side by side along its
+ *         last axis, each row of the output being one row of each of them in order; 0 when the node joins
+ *         along another axis. On the fast backend the session then lets producers with strided_output write
+ *         their slices of output 0 themselves, and does not run the node.
  */
 struct nn_op {
   const char *type;
@@ -84,10 +96,26 @@ struct nn_op {
   void (*fast_destroy)(void *state);
   double (*flops)(const nn_node *node, const nn_tensor *in, const nn_tensor *out);
   bool alias;
+  bool in_place;
+  bool strided_output;
+  int (*joined_parts)(const nn_node *node, const nn_tensor *in, const nn_tensor *out);
 };
 
 /* The op for a TensorFlow op type ("_FusedConv2D"), or NULL. */
 const nn_op *nn_op_find(const char *type);
+
+/* Put on the few plain-C kernels whose loops decide a model's speed (those XNNPACK has no operator for):
+ * the compiler builds the function once per ISA level (AVX-512, AVX2, baseline x86-64) and the loader picks
+ * the best the CPU has, since the library itself is built for generic x86-64. The clones vectorize the same
+ * C: results are identical. Empty where the compiler or target has no multi-versioning. */
+#if defined(__x86_64__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define NN_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+#endif
+#ifndef NN_SIMD_CLONES
+#define NN_SIMD_CLONES
+#endif
 
 /* ---- errors ------------------------------------------------------------------------------------------ */
 
@@ -105,6 +133,8 @@ size_t nn_bytes(const nn_tensor *t);
 #define NN_TENSOR_SLACK 16
 size_t nn_padded_bytes(const nn_tensor *t);
 bool nn_same_shape(const nn_tensor *a, const nn_tensor *b);
+/* Elements from one row (the last dim) of `t` to the next: row_stride, or dims[rank - 1] when it is 0. */
+int64_t nn_row_stride(const nn_tensor *t);
 /* Writes "[1,64,64,17]" into buf. */
 const char *nn_shape_string(const nn_tensor *t, char *buf, size_t cap);
 /* Sets rank and dims; fails with CPOSE_ERR_LIMIT when the element count passes NN_MAX_ELEMENTS and with

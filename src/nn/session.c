@@ -4,8 +4,11 @@
  *   2. fuse patterns into single kernels (fuse.c);
  *   3. keep only the nodes the outputs need;
  *   4. infer every shape, and evaluate every node whose inputs are all constant (shape arithmetic) once;
- *   5. plan one arena for the intermediate tensors (plan.c); reshape-like ops share their input's buffer;
- *   6. create each kernel: the fast (XNNPACK) one where the op has it, the reference one otherwise.
+ *   5. order the nodes that run so that each value is read soon after it is written (schedule);
+ *   6. on the fast backend, let the producers of a channel concatenation write their slices of it directly;
+ *   7. plan one arena for the intermediate tensors (plan.c); reshape-like ops share their input's buffer,
+ *      element-wise ops may write over an input they read last;
+ *   8. create each kernel: the fast (XNNPACK) one where the op has it, the reference one otherwise.
  * Running then walks the steps in order. Nothing is allocated while running.
  */
 #include <stdlib.h>
@@ -36,6 +39,12 @@ struct cpose_session {
   bool *constant;       /* per node: values known at creation (weights, folded) */
   bool *needed;
   void **folded;        /* per node: buffer owned for a folded value, or NULL */
+  int n_order;
+  int *order;        /* the nodes that compute at run time (aliases too), in run order */
+  int *position;     /* per node: its index in `order`, the time the arena planner sees */
+  bool *joined;      /* per node: its output is written by its inputs' producers; it runs no kernel */
+  int *slice_of;     /* per node: the joined node whose output it writes a slice of, or -1 */
+  int64_t *slice_at; /* per node with slice_of: the slice's first element in a row of that output */
   int input_node;
   nn_step *steps;
   int n_steps;
@@ -72,10 +81,17 @@ static cpose_status allocate_tables(cpose_session *s) {
   s->constant = cpose_calloc((size_t)n, sizeof *s->constant);
   s->needed = cpose_calloc((size_t)n, sizeof *s->needed);
   s->folded = cpose_calloc((size_t)n, sizeof *s->folded);
-  if (!s->defs || !s->values || !s->value_storage || !s->constant || !s->needed || !s->folded) {
+  s->order = cpose_calloc((size_t)n, sizeof *s->order);
+  s->position = cpose_calloc((size_t)n, sizeof *s->position);
+  s->joined = cpose_calloc((size_t)n, sizeof *s->joined);
+  s->slice_of = cpose_calloc((size_t)n, sizeof *s->slice_of);
+  s->slice_at = cpose_calloc((size_t)n, sizeof *s->slice_at);
+  if (!s->defs || !s->values || !s->value_storage || !s->constant || !s->needed || !s->folded || !s->order ||
+      !s->position || !s->joined || !s->slice_of || !s->slice_at) {
     return cpose_fail(CPOSE_ERR_OUT_OF_MEMORY, "no memory for a session of %d nodes", n);
   }
   for (int i = 0, at = 0; i < n; i++) {
+    s->slice_of[i] = -1;
     s->defs[i] = &m->nodes[i];
     s->values[i] = &s->value_storage[at];
     at += m->nodes[i].n_outputs;
@@ -193,6 +209,109 @@ static cpose_status infer_and_fold(cpose_session *s) {
   return CPOSE_OK;
 }
 
+/* True for a node that computes at run time: an op that is needed and not folded. */
+static bool runs(const cpose_session *s, int i) {
+  return s->needed[i] && !s->constant[i] && is_op(s, i);
+}
+
+/*
+ * The run order: depth first. After a node runs, the consumers it made ready run next, most recently made
+ * ready first, so that a value is usually read while it is still in the cache; the model's own order (a
+ * topological order from the converter) often computes two branches side by side and reads each value only
+ * after its sibling's, by which time a large one has left the cache (CenterNet's head: the depthwise then
+ * the 1x1 convolution of each of two outputs, 8 MB between them). Ties go to the model's order.
+ */
+static cpose_status schedule(cpose_session *s) {
+  int n = s->n_nodes, edges = 0;
+  for (int i = 0; i < n; i++) {
+    if (runs(s, i)) edges += s->defs[i]->n_inputs;
+  }
+  int *waiting = cpose_calloc((size_t)n, sizeof *waiting); /* per node: inputs not computed yet */
+  /* The readers of node u (that run) are readers[first[u] .. first[u + 1]), in the model's order. */
+  int *first = cpose_calloc((size_t)n + 1, sizeof *first);
+  int *placed = cpose_calloc((size_t)n, sizeof *placed); /* per node: readers placed so far */
+  int *readers = cpose_calloc((size_t)edges + 1, sizeof *readers);
+  int *ready = cpose_calloc((size_t)n + 1, sizeof *ready); /* a stack of nodes whose inputs are computed */
+  cpose_status status = CPOSE_OK;
+  if (!waiting || !first || !placed || !readers || !ready) {
+    status = cpose_fail(CPOSE_ERR_OUT_OF_MEMORY, "no memory to schedule %d nodes", n);
+    goto done;
+  }
+  for (int v = 0; v < n; v++) { /* count each edge u -> v between nodes that run, then place it */
+    for (int k = 0; runs(s, v) && k < s->defs[v]->n_inputs; k++) {
+      int u = s->defs[v]->inputs[k].node;
+      if (runs(s, u)) first[u + 1]++, waiting[v]++;
+    }
+  }
+  for (int u = 0; u < n; u++) first[u + 1] += first[u];
+  for (int v = 0; v < n; v++) {
+    for (int k = 0; runs(s, v) && k < s->defs[v]->n_inputs; k++) {
+      int u = s->defs[v]->inputs[k].node;
+      if (runs(s, u)) readers[first[u] + placed[u]++] = v;
+    }
+  }
+  int top = 0;
+  for (int v = n - 1; v >= 0; v--) {
+    if (runs(s, v) && waiting[v] == 0) ready[top++] = v; /* the lowest index on top */
+  }
+  while (top > 0) {
+    int u = ready[--top];
+    s->position[u] = s->n_order;
+    s->order[s->n_order++] = u;
+    for (int e = first[u + 1] - 1; e >= first[u]; e--) { /* the first reader on top */
+      if (--waiting[readers[e]] == 0) ready[top++] = readers[e];
+    }
+  }
+done:
+  cpose_free(waiting), cpose_free(first), cpose_free(placed), cpose_free(readers), cpose_free(ready);
+  return status;
+}
+
+/* Whether the producer of `part` may write it as a slice of joined node j's output: it computes at run time,
+ * writes strided output, and nothing but j reads it, once. readers: per node, the inputs and outputs that
+ * name it. */
+static bool can_write_slice(const cpose_session *s, nn_ref part, int j, const int *readers) {
+  int u = part.node;
+  const nn_node *def = s->defs[u];
+  return part.index == 0 && runs(s, u) && !def->op->alias && def->op->strided_output && def->n_outputs == 1 &&
+         readers[u] == 1 && s->slice_of[u] < 0 && s->values[u][0].dtype == s->values[j][0].dtype &&
+         s->values[u][0].rank == s->values[j][0].rank;
+}
+
+/* Joins in place: where a node lays values side by side along the last axis (nn_op.joined_parts: ConcatV2 of
+ * channels) and every value comes from a node that can write strided output for it alone, those nodes write
+ * their slices of the joined tensor and the join itself does not run. CenterNet's head joins three pairs,
+ * the largest [1,128,128,64] + [1,128,128,64]: 8 MB copied per run otherwise. */
+static cpose_status join_in_place(cpose_session *s) {
+  int n = s->n_nodes;
+  int *readers = cpose_calloc((size_t)n, sizeof *readers); /* per node: inputs and outputs that name it */
+  nn_tensor in[64];
+  if (!readers) return cpose_fail(CPOSE_ERR_OUT_OF_MEMORY, "no memory to plan %d nodes", n);
+  for (int i = 0; i < n; i++) {
+    for (int k = 0; runs(s, i) && k < s->defs[i]->n_inputs; k++) readers[s->defs[i]->inputs[k].node]++;
+  }
+  for (int i = 0; i < s->n_outputs; i++) readers[s->outputs[i].node]++;
+  for (int j = 0; j < n; j++) {
+    const nn_node *def = s->defs[j];
+    if (!runs(s, j) || !def->op->joined_parts || def->n_inputs > 64) continue;
+    gather_inputs(s, j, in);
+    int parts = def->op->joined_parts(def, in, s->values[j]);
+    bool all = parts >= 1 && parts <= def->n_inputs;
+    for (int k = 0; all && k < parts; k++) all = can_write_slice(s, def->inputs[k], j, readers);
+    if (!all) continue;
+    int64_t at = 0;
+    for (int k = 0; k < parts; k++) {
+      const nn_tensor *part = &s->values[def->inputs[k].node][0];
+      s->slice_of[def->inputs[k].node] = j;
+      s->slice_at[def->inputs[k].node] = at;
+      at += part->dims[part->rank - 1];
+    }
+    s->joined[j] = true;
+  }
+  cpose_free(readers);
+  return CPOSE_OK;
+}
+
 /* The value whose storage `r` uses: itself, or (through alias ops) the value it reinterprets. */
 static nn_ref storage_root(const cpose_session *s, nn_ref r) {
   while (is_op(s, r.node) && s->defs[r.node]->op->alias && !s->constant[r.node]) r = s->defs[r.node]->inputs[0];
@@ -200,42 +319,78 @@ static nn_ref storage_root(const cpose_session *s, nn_ref r) {
 }
 
 static bool has_own_buffer(const cpose_session *s, int i) {
-  return s->needed[i] && !s->constant[i] && storage_root(s, (nn_ref){i, 0}).node == i;
+  return s->needed[i] && !s->constant[i] && s->slice_of[i] < 0 && storage_root(s, (nn_ref){i, 0}).node == i;
 }
 
-/* Lifetimes in node positions: a buffer lives from its producer to its last reader; outputs to the end. */
+/* The time node i writes its value: its place in the run order, or its first slice's for a joined node; -1
+ * for the input, written before the run. */
+static int write_time(const cpose_session *s, int i) {
+  if (!runs(s, i)) return -1;
+  int t = s->position[i];
+  for (int k = 0; s->joined[i] && k < s->defs[i]->n_inputs; k++) {
+    int u = s->defs[i]->inputs[k].node;
+    if (s->slice_of[u] == i && s->position[u] < t) t = s->position[u];
+  }
+  return t;
+}
+
+/* The buffer node i may write its output into instead of a new one: that of an input with the output's
+ * dtype and shape which no node after i reads, when i's op computes element by element (nn_op.in_place).
+ * Reusing it keeps the data in memory the cache already holds. -1 when there is none. */
+static int in_place_buffer(const cpose_session *s, int i, const int *buffer_of, const nn_buffer *buffers) {
+  const nn_node *def = s->defs[i];
+  if (!def->op->in_place || def->n_outputs != 1) return -1;
+  for (int k = 0; k < def->n_inputs; k++) {
+    nn_ref root = storage_root(s, def->inputs[k]);
+    int b = buffer_of[root.node];
+    const nn_tensor *in = &s->values[def->inputs[k].node][def->inputs[k].index];
+    if (b < 0 || buffers[b].last != s->position[i] || s->defs[root.node]->n_outputs != 1) continue;
+    if (in->dtype == s->values[i][0].dtype && nn_same_shape(in, &s->values[i][0])) return b;
+  }
+  return -1;
+}
+
+/* Lifetimes in run-order positions: a buffer lives from its producer to its last reader, outputs to the end;
+ * an element-wise node may take over the buffer of an input it reads last (in_place_buffer). */
 static cpose_status plan_memory(cpose_session *s) {
   int n = s->n_nodes;
   int *buffer_of = cpose_calloc((size_t)n, sizeof *buffer_of);
+  int *last_read = cpose_calloc((size_t)n, sizeof *last_read); /* per storage root */
   nn_buffer *buffers = cpose_calloc((size_t)n, sizeof *buffers);
   cpose_status status = CPOSE_OK;
-  if (!buffer_of || !buffers) {
+  if (!buffer_of || !last_read || !buffers) {
     status = cpose_fail(CPOSE_ERR_OUT_OF_MEMORY, "no memory to plan %d nodes", n);
     goto done;
   }
-  int count = 0;
   for (int i = 0; i < n; i++) {
     buffer_of[i] = -1;
-    if (!has_own_buffer(s, i)) continue;
-    size_t bytes = 0;
-    for (int k = 0; k < s->defs[i]->n_outputs; k++) bytes += nn_padded_bytes(&s->values[i][k]);
-    buffers[count] = (nn_buffer){.size = bytes, .first = i, .last = i};
-    buffer_of[i] = count++;
-    s->stats.naive_bytes += bytes;
+    last_read[i] = write_time(s, i);
   }
   for (int i = 0; i < n; i++) {
-    if (!s->needed[i] || s->constant[i] || !is_op(s, i)) continue;
-    for (int k = 0; k < s->defs[i]->n_inputs; k++) {
+    for (int k = 0; runs(s, i) && k < s->defs[i]->n_inputs; k++) {
       int root = storage_root(s, s->defs[i]->inputs[k]).node;
-      if (buffer_of[root] >= 0 && buffers[buffer_of[root]].last < i) buffers[buffer_of[root]].last = i;
+      if (last_read[root] < s->position[i]) last_read[root] = s->position[i];
     }
   }
-  for (int i = 0; i < s->n_outputs; i++) {
-    int root = storage_root(s, s->outputs[i]).node;
-    if (buffer_of[root] >= 0) buffers[buffer_of[root]].last = n;
+  for (int i = 0; i < s->n_outputs; i++) last_read[storage_root(s, s->outputs[i]).node] = s->n_order;
+  int count = 0;
+  for (int at = -1; at < s->n_order; at++) { /* the input first: it is written before the run */
+    int i = at < 0 ? s->input_node : s->order[at];
+    if (i < 0 || !has_own_buffer(s, i)) continue;
+    size_t bytes = 0;
+    for (int k = 0; k < s->defs[i]->n_outputs; k++) bytes += nn_padded_bytes(&s->values[i][k]);
+    s->stats.naive_bytes += bytes;
+    int shared = at < 0 ? -1 : in_place_buffer(s, i, buffer_of, buffers);
+    if (shared >= 0) {
+      buffer_of[i] = shared;
+      if (buffers[shared].last < last_read[i]) buffers[shared].last = last_read[i];
+      continue;
+    }
+    buffers[count] = (nn_buffer){.size = bytes, .first = write_time(s, i), .last = last_read[i]};
+    buffer_of[i] = count++;
   }
   if ((status = nn_plan_arena(buffers, count, &s->stats.arena_bytes)) != CPOSE_OK) goto done;
-  s->arena = cpose_malloc_aligned(s->stats.arena_bytes);
+  s->arena = cpose_malloc_large(s->stats.arena_bytes);
   if (!s->arena) {
     status = cpose_fail(CPOSE_ERR_OUT_OF_MEMORY, "no memory for an arena of %zu bytes", s->stats.arena_bytes);
     goto done;
@@ -253,8 +408,15 @@ static cpose_status plan_memory(cpose_session *s) {
       p += nn_padded_bytes(&s->values[i][k]);
     }
   }
+  for (int i = 0; i < n; i++) { /* slices: views of their joined node's rows */
+    if (s->slice_of[i] < 0) continue;
+    const nn_tensor *whole = &s->values[s->slice_of[i]][0];
+    s->values[i][0].data = (uint8_t *)whole->data + (size_t)s->slice_at[i] * nn_dtype_size(whole->dtype);
+    s->values[i][0].row_stride = nn_row_stride(whole);
+  }
 done:
   cpose_free(buffer_of);
+  cpose_free(last_read);
   cpose_free(buffers);
   return status;
 }
@@ -263,8 +425,9 @@ done:
 static cpose_status create_steps(cpose_session *s, cpose_backend backend) {
   s->steps = cpose_calloc((size_t)s->n_nodes, sizeof *s->steps);
   if (!s->steps) return cpose_fail(CPOSE_ERR_OUT_OF_MEMORY, "no memory for the steps");
-  for (int i = 0; i < s->n_nodes; i++) {
-    if (!s->needed[i] || s->constant[i] || !is_op(s, i) || s->defs[i]->op->alias) continue;
+  for (int at = 0; at < s->n_order; at++) {
+    int i = s->order[at];
+    if (s->defs[i]->op->alias || s->joined[i]) continue;
     const nn_node *def = s->defs[i];
     nn_step *step = &s->steps[s->n_steps++];
     step->def = def;
@@ -314,6 +477,8 @@ cpose_status cpose_session_create(const cpose_model *model, const cpose_session_
   mark_needed(s);
   if ((status = shape_input(s, params)) != CPOSE_OK) goto error;
   if ((status = infer_and_fold(s)) != CPOSE_OK) goto error;
+  if ((status = schedule(s)) != CPOSE_OK) goto error;
+  if (params->backend == CPOSE_BACKEND_FAST && (status = join_in_place(s)) != CPOSE_OK) goto error;
   if ((status = plan_memory(s)) != CPOSE_OK) goto error;
   if ((status = create_steps(s, params->backend)) != CPOSE_OK) goto error;
   *session_out = s;
@@ -338,6 +503,8 @@ void cpose_session_destroy(cpose_session *s) {
   nn_fusion_destroy(s->fused);
   cpose_free(s->defs), cpose_free(s->values), cpose_free(s->value_storage);
   cpose_free(s->constant), cpose_free(s->needed), cpose_free(s->folded);
+  cpose_free(s->order), cpose_free(s->position);
+  cpose_free(s->joined), cpose_free(s->slice_of), cpose_free(s->slice_at);
   if (s->pool) pthreadpool_destroy(s->pool);
   cpose_free(s);
 }

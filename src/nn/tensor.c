@@ -46,6 +46,11 @@ size_t nn_padded_bytes(const nn_tensor *t) {
   return (nn_bytes(t) + NN_TENSOR_SLACK + 63) / 64 * 64;
 }
 
+int64_t nn_row_stride(const nn_tensor *t) {
+  if (t->row_stride) return t->row_stride;
+  return t->rank > 0 ? t->dims[t->rank - 1] : 1;
+}
+
 bool nn_same_shape(const nn_tensor *a, const nn_tensor *b) {
   if (a->rank != b->rank) return false;
   for (int i = 0; i < a->rank; i++) {

@@ -41,9 +41,10 @@ const nn_op nn_op_add = {
     .infer = add_infer,
     .run = add_run,
     .fast_create = add_fast_create,
-    .fast_run = nn_xnn_run_operator,
-    .fast_destroy = nn_xnn_delete_operator,
+    .fast_run = nn_binary_fast_run,
+    .fast_destroy = nn_binary_fast_destroy,
     .flops = nn_elementwise_flops,
+    .in_place = true,
 };
 
 const nn_op nn_op_add_v2 = {
@@ -51,7 +52,8 @@ const nn_op nn_op_add_v2 = {
     .infer = add_infer,
     .run = add_run,
     .fast_create = add_fast_create,
-    .fast_run = nn_xnn_run_operator,
-    .fast_destroy = nn_xnn_delete_operator,
+    .fast_run = nn_binary_fast_run,
+    .fast_destroy = nn_binary_fast_destroy,
     .flops = nn_elementwise_flops,
+    .in_place = true,
 };

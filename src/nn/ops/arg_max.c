@@ -61,22 +61,26 @@ static cpose_status arg_max_run(const nn_node *node, const nn_tensor *in, nn_ten
   for (int d = axis + 1; d < x->rank; d++) inner *= x->dims[d];
   const int64_t n = x->dims[axis];
   int32_t *result = out[0].data;
+  /* Row by row along the axis, every inner position at once, so that memory is read in order (MoveNet takes
+   * the argmax over 4096 positions of 17 interleaved heatmaps). best[i] is the position so far; a later value
+   * replaces it only when strictly larger, so ties keep the first. */
   for (int64_t o = 0; o < outer; o++) {
-    for (int64_t i = 0; i < inner; i++) {
-      const int64_t base = o * n * inner + i;
-      int64_t best = 0;
+    int32_t *best = result + o * inner;  /* (inner) */
+    const int64_t first = o * n * inner; /* row 0 of this slab */
+    for (int64_t i = 0; i < inner; i++) best[i] = 0;
+    for (int64_t j = 1; j < n; j++) {
+      const int64_t row = first + j * inner;
       if (x->dtype == NN_F32) {
-        const float *v = (const float *)x->data + base;
-        for (int64_t j = 1; j < n; j++) {
-          if (v[j * inner] > v[best * inner]) best = j;
+        const float *v = x->data;
+        for (int64_t i = 0; i < inner; i++) {
+          if (v[row + i] > v[first + best[i] * inner + i]) best[i] = (int32_t)j;
         }
       } else {
-        const int32_t *v = (const int32_t *)x->data + base;
-        for (int64_t j = 1; j < n; j++) {
-          if (v[j * inner] > v[best * inner]) best = j;
+        const int32_t *v = x->data;
+        for (int64_t i = 0; i < inner; i++) {
+          if (v[row + i] > v[first + best[i] * inner + i]) best[i] = (int32_t)j;
         }
       }
-      result[o * inner + i] = (int32_t)best;
     }
   }
   return CPOSE_OK;

@@ -16,6 +16,14 @@ cpose_status nn_check_int32(const nn_node *node, const nn_tensor *in, int index,
   return CPOSE_OK;
 }
 
+cpose_status nn_check_nhwc_f32(const nn_node *node, const nn_tensor *in) {
+  if (in[0].dtype == NN_F32 && in[0].rank == 4) return CPOSE_OK;
+  char s[96];
+  return nn_node_fail(node, in[0].dtype != NN_F32 ? CPOSE_ERR_UNSUPPORTED : CPOSE_ERR_INVALID_ARGUMENT,
+                      "input is %s %s, needs float32 NHWC (rank 4)", nn_dtype_name(in[0].dtype),
+                      nn_shape_string(&in[0], s, sizeof s));
+}
+
 /* The checks both readers share: present as a constant, and int32. */
 static cpose_status check_const_int32(const nn_node *node, const nn_tensor *in, int index, const char *what) {
   if (!in[index].data) {

@@ -19,6 +19,10 @@ cpose_status nn_check_input_count(const nn_node *node, int expected);
 /* Fails unless input `index` (called `what` in messages) has dtype int32. */
 cpose_status nn_check_int32(const nn_node *node, const nn_tensor *in, int index, const char *what);
 
+/* Fails unless input 0 is a float32 NHWC image (rank 4): CPOSE_ERR_UNSUPPORTED for another dtype,
+ * CPOSE_ERR_INVALID_ARGUMENT for another rank. For the pooling and resizing ops. */
+cpose_status nn_check_nhwc_f32(const nn_node *node, const nn_tensor *in);
+
 /* The values of input `index`: a constant int32 tensor of rank 1 (or rank 0 where `allow_scalar`, read as
  * one value) with at most `cap` elements. Fails with CPOSE_ERR_UNSUPPORTED when the input is not a
  * constant, and CPOSE_ERR_INVALID_ARGUMENT for another dtype, rank or a longer vector. `out` has `cap`

@@ -45,12 +45,13 @@ static cpose_status conv2d_run(const nn_node *node, const nn_tensor *in, nn_tens
   const float *input = in[0].data;                     /* NHWC (N, IH, IW, CIN) */
   const float *filter = in[1].data;                    /* HWIO (KH, KW, CIN, COUT) */
   const float *bias = p->has_bias ? in[2].data : NULL; /* (COUT) */
-  float *output = out[0].data;                         /* NHWC (N, OH, OW, COUT) */
+  float *output = out[0].data;                         /* NHWC (N, OH, OW, COUT), pixels `stride` apart */
+  const int64_t stride = nn_row_stride(&out[0]);
   for (int64_t n = 0; n < g.batch; n++) {
     const float *image = input + n * g.in_h * g.in_w * g.in_c; /* (IH, IW, CIN) */
     for (int64_t oy = 0; oy < g.out_h; oy++) {
       for (int64_t ox = 0; ox < g.out_w; ox++) {
-        float *pixel = output + ((n * g.out_h + oy) * g.out_w + ox) * g.out_c; /* (COUT) */
+        float *pixel = output + ((n * g.out_h + oy) * g.out_w + ox) * stride; /* (COUT) */
         conv2d_pixel(&g, p, image, filter, oy, ox, pixel);
         nn_conv_finish_pixel(p, bias, pixel, g.out_c);
       }
@@ -93,7 +94,7 @@ static cpose_status conv2d_fast_create(const nn_node *node, const nn_tensor *in,
   const float *bias = p->has_bias ? in[2].data : NULL; /* (COUT) */
   /* XNNPACK packs the weights at creation, so the transposed copy is not needed after. */
   status = nn_conv_xnn_create(node, &g, 1, (size_t)g.in_c, (size_t)g.out_c, ohwi, bias, 0, in[0].data,
-                              out[0].data, pool, state_out);
+                              &out[0], pool, state_out);
   cpose_free(ohwi);
   return status;
 }
@@ -114,6 +115,7 @@ const nn_op nn_op_conv2d = {
     .fast_run = nn_xnn_run_operator,
     .fast_destroy = nn_xnn_delete_operator,
     .flops = conv2d_flops,
+    .strided_output = true,
 };
 
 const nn_op nn_op_fused_conv2d = {
@@ -126,4 +128,5 @@ const nn_op nn_op_fused_conv2d = {
     .fast_run = nn_xnn_run_operator,
     .fast_destroy = nn_xnn_delete_operator,
     .flops = conv2d_flops,
+    .strided_output = true,
 };

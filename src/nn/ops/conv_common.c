@@ -273,7 +273,7 @@ static bool fits_uint32(const int64_t *v, int n) {
 
 cpose_status nn_conv_xnn_create(const nn_node *node, const nn_conv_geometry *g, size_t groups,
                                 size_t group_in, size_t group_out, const float *kernel, const float *bias,
-                                uint32_t flags, const float *input, float *output, pthreadpool_t pool,
+                                uint32_t flags, const float *input, const nn_tensor *out, pthreadpool_t pool,
                                 void **state_out) {
   const nn_conv_params *p = node->params;
   float lo, hi;
@@ -289,12 +289,12 @@ cpose_status nn_conv_xnn_create(const nn_node *node, const nn_conv_geometry *g, 
       (uint32_t)g->pad_top, (uint32_t)g->pad_right, (uint32_t)g->pad_bottom, (uint32_t)g->pad_left,
       (uint32_t)g->kernel_h, (uint32_t)g->kernel_w, (uint32_t)p->stride_h, (uint32_t)p->stride_w,
       (uint32_t)p->dilation_h, (uint32_t)p->dilation_w, (uint32_t)groups, group_in, group_out,
-      groups * group_in /* input pixel stride */, groups * group_out /* output pixel stride */, kernel, bias,
-      lo, hi, flags, &op);
+      groups * group_in /* input pixel stride */, (size_t)nn_row_stride(out) /* output pixel stride */,
+      kernel, bias, lo, hi, flags, &op);
   status = nn_xnn_check(node, xs, "convolution create");
   if (status != CPOSE_OK) goto error;
-  xs = xnn_setup_convolution2d_nhwc_f32(op, (size_t)g->batch, (size_t)g->in_h, (size_t)g->in_w, input, output,
-                                        pool);
+  xs = xnn_setup_convolution2d_nhwc_f32(op, (size_t)g->batch, (size_t)g->in_h, (size_t)g->in_w, input,
+                                        out->data, pool);
   status = nn_xnn_check(node, xs, "convolution setup");
   if (status != CPOSE_OK) goto error;
   *state_out = op;

@@ -56,11 +56,12 @@ void nn_conv_finish_pixel(const nn_conv_params *p, const float *bias, float *pix
 /* Creates and sets up the XNNPACK convolution operator of the fast kernels (returned in *state_out); the
  * caller has called nn_xnn_init.
  * kernel is in XNNPACK's layout for `flags` and is packed (copied) here, so the caller may free it after.
- * bias: (groups * group_out) or NULL. input, output: the final arena pointers. Fails with
- * CPOSE_ERR_UNSUPPORTED where XNNPACK cannot do what the node asks (Elu, sizes past uint32). */
+ * bias: (groups * group_out) or NULL. input: the final arena pointer; out: the output tensor, its final
+ * pointer and its row stride (pixels may be a slice of wider ones). Fails with CPOSE_ERR_UNSUPPORTED where
+ * XNNPACK cannot do what the node asks (Elu, sizes past uint32). */
 cpose_status nn_conv_xnn_create(const nn_node *node, const nn_conv_geometry *g, size_t groups,
                                 size_t group_in, size_t group_out, const float *kernel, const float *bias,
-                                uint32_t flags, const float *input, float *output, pthreadpool_t pool,
+                                uint32_t flags, const float *input, const nn_tensor *out, pthreadpool_t pool,
                                 void **state_out);
 
 #endif

@@ -15,12 +15,14 @@ size_t nn_blocks_bytes(const nn_tensor *t, int axis) {
   return (size_t)n * nn_dtype_size(t->dtype);
 }
 
-/* The one loop behind join and split: walks the whole tensor row by row and the parts block by block, and
- * copies each block towards the whole (`join`) or away from it. */
-static void copy_blocks(const nn_tensor *parts, int n, int axis, char *whole, bool join) {
-  if (n < 1) return;
-  int64_t rows = nn_blocks_rows(&parts[0], axis);
-  for (int64_t r = 0; r < rows; r++) {
+/* The one loop behind join and split: walks rows [begin, end) of the whole tensor row by row and the parts
+ * block by block, and copies each block towards the whole (`join`) or away from it. */
+static void copy_blocks(const nn_tensor *parts, int n, int axis, char *whole, int64_t begin, int64_t end,
+                        bool join) {
+  size_t row_bytes = 0;
+  for (int i = 0; i < n; i++) row_bytes += nn_blocks_bytes(&parts[i], axis);
+  whole += (size_t)begin * row_bytes;
+  for (int64_t r = begin; r < end; r++) {
     for (int i = 0; i < n; i++) {
       size_t block = nn_blocks_bytes(&parts[i], axis);
       if (block == 0) continue; /* empty parts may have no buffer at all */
@@ -35,9 +37,14 @@ static void copy_blocks(const nn_tensor *parts, int n, int axis, char *whole, bo
 }
 
 void nn_blocks_join(const nn_tensor *parts, int n, int axis, nn_tensor *whole) {
-  copy_blocks(parts, n, axis, (char *)whole->data, true);
+  if (n > 0) nn_blocks_join_rows(parts, n, axis, whole, 0, nn_blocks_rows(&parts[0], axis));
+}
+
+void nn_blocks_join_rows(const nn_tensor *parts, int n, int axis, nn_tensor *whole, int64_t begin,
+                         int64_t end) {
+  copy_blocks(parts, n, axis, (char *)whole->data, begin, end, true);
 }
 
 void nn_blocks_split(const nn_tensor *whole, int axis, nn_tensor *parts, int n) {
-  copy_blocks(parts, n, axis, (char *)whole->data, false);
+  if (n > 0) copy_blocks(parts, n, axis, (char *)whole->data, 0, nn_blocks_rows(&parts[0], axis), false);
 }

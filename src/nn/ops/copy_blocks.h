@@ -23,6 +23,10 @@ size_t nn_blocks_bytes(const nn_tensor *t, int axis);
 /* Copies `n` parts (each cut at `axis`) into `whole`. parts: borrowed, read; whole->data written. */
 void nn_blocks_join(const nn_tensor *parts, int n, int axis, nn_tensor *whole);
 
+/* The same for rows [begin, end) only (a share of the work for one thread). */
+void nn_blocks_join_rows(const nn_tensor *parts, int n, int axis, nn_tensor *whole, int64_t begin,
+                         int64_t end);
+
 /* Copies `whole` out into `n` parts (each cut at `axis`), the inverse of nn_blocks_join. parts[i].data
  * written. */
 void nn_blocks_split(const nn_tensor *whole, int axis, nn_tensor *parts, int n);

@@ -47,12 +47,13 @@ static cpose_status depthwise_run(const nn_node *node, const nn_tensor *in, nn_t
   const float *input = in[0].data;                     /* NHWC (N, IH, IW, CIN) */
   const float *filter = in[1].data;                    /* (KH, KW, CIN, MULTIPLIER) */
   const float *bias = p->has_bias ? in[2].data : NULL; /* (CIN * MULTIPLIER) */
-  float *output = out[0].data;                         /* NHWC (N, OH, OW, CIN * MULTIPLIER) */
+  float *output = out[0].data; /* NHWC (N, OH, OW, CIN * MULTIPLIER), pixels `stride` apart */
+  const int64_t stride = nn_row_stride(&out[0]);
   for (int64_t n = 0; n < g.batch; n++) {
     const float *image = input + n * g.in_h * g.in_w * g.in_c; /* (IH, IW, CIN) */
     for (int64_t oy = 0; oy < g.out_h; oy++) {
       for (int64_t ox = 0; ox < g.out_w; ox++) {
-        float *pixel = output + ((n * g.out_h + oy) * g.out_w + ox) * g.out_c; /* (CIN * MULTIPLIER) */
+        float *pixel = output + ((n * g.out_h + oy) * g.out_w + ox) * stride; /* (CIN * MULTIPLIER) */
         depthwise_pixel(&g, p, image, filter, oy, ox, pixel);
         nn_conv_finish_pixel(p, bias, pixel, g.out_c);
       }
@@ -75,7 +76,7 @@ static cpose_status depthwise_fast_create(const nn_node *node, const nn_tensor *
   if (status != CPOSE_OK) return status;
   const float *bias = p->has_bias ? in[2].data : NULL; /* (CIN * MULTIPLIER) */
   return nn_conv_xnn_create(node, &g, (size_t)g.in_c, 1, (size_t)g.multiplier, in[1].data, bias,
-                            XNN_FLAG_DEPTHWISE_CONVOLUTION, in[0].data, out[0].data, pool, state_out);
+                            XNN_FLAG_DEPTHWISE_CONVOLUTION, in[0].data, &out[0], pool, state_out);
 }
 
 static double depthwise_flops(const nn_node *node, const nn_tensor *in, const nn_tensor *out) {
@@ -94,6 +95,7 @@ const nn_op nn_op_depthwise_conv2d = {
     .fast_run = nn_xnn_run_operator,
     .fast_destroy = nn_xnn_delete_operator,
     .flops = depthwise_flops,
+    .strided_output = true,
 };
 
 const nn_op nn_op_fused_depthwise_conv2d = {
@@ -106,4 +108,5 @@ const nn_op nn_op_fused_depthwise_conv2d = {
     .fast_run = nn_xnn_run_operator,
     .fast_destroy = nn_xnn_delete_operator,
     .flops = depthwise_flops,
+    .strided_output = true,
 };

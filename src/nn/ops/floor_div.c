@@ -43,4 +43,5 @@ const nn_op nn_op_floor_div = {
     .infer = floor_div_infer,
     .run = floor_div_run,
     .flops = nn_elementwise_flops,
+    .in_place = true,
 };

@@ -42,4 +42,5 @@ const nn_op nn_op_floor_mod = {
     .infer = floor_mod_infer,
     .run = floor_mod_run,
     .flops = nn_elementwise_flops,
+    .in_place = true,
 };

@@ -7,6 +7,8 @@
  * (it clamps padded taps to the nearest edge pixel, which lies in the same window, so the maximum is
  * identical).
  */
+#include "nn/ops/max_pool.h"
+
 #include <float.h>
 #include <math.h>
 #include <string.h>
@@ -14,12 +16,6 @@
 #include "nn/nn.h"
 #include "nn/ops/const_input.h"
 #include "nn/xnn.h"
-
-typedef struct max_pool_params {
-  int64_t kernel_h, kernel_w; /* ksize [1, kh, kw, 1] */
-  int64_t stride_h, stride_w; /* strides [1, sh, sw, 1] */
-  nn_padding padding;         /* SAME or VALID */
-} max_pool_params;
 
 /* Every size of one pooling. */
 typedef struct pool_geometry {
@@ -52,7 +48,7 @@ static cpose_status window_attr(nn_node *node, const cJSON *attr, const char *ke
 }
 
 static cpose_status max_pool_parse(nn_node *node, const cJSON *attr) {
-  max_pool_params *p = node->params;
+  nn_max_pool_params *p = node->params;
   char format[16];
   cpose_status status = window_attr(node, attr, "ksize", &p->kernel_h, &p->kernel_w);
   if (status == CPOSE_OK) status = window_attr(node, attr, "strides", &p->stride_h, &p->stride_w);
@@ -69,15 +65,10 @@ static cpose_status max_pool_parse(nn_node *node, const cJSON *attr) {
 }
 
 static cpose_status pool_geometry_of(const nn_node *node, const nn_tensor *in, pool_geometry *g) {
-  const max_pool_params *p = node->params;
+  const nn_max_pool_params *p = node->params;
   cpose_status status = nn_check_input_count(node, 1);
+  if (status == CPOSE_OK) status = nn_check_nhwc_f32(node, in);
   if (status != CPOSE_OK) return status;
-  if (in[0].dtype != NN_F32 || in[0].rank != 4) {
-    char s[96];
-    return nn_node_fail(node, in[0].dtype != NN_F32 ? CPOSE_ERR_UNSUPPORTED : CPOSE_ERR_INVALID_ARGUMENT,
-                        "input is %s %s, needs float32 NHWC (rank 4)", nn_dtype_name(in[0].dtype),
-                        nn_shape_string(&in[0], s, sizeof s));
-  }
   g->batch = in[0].dims[0];
   g->in_h = in[0].dims[1];
   g->in_w = in[0].dims[2];
@@ -108,7 +99,7 @@ static int64_t min64(int64_t a, int64_t b) {
 }
 
 static cpose_status max_pool_run(const nn_node *node, const nn_tensor *in, nn_tensor *out) {
-  const max_pool_params *p = node->params;
+  const nn_max_pool_params *p = node->params;
   pool_geometry g;
   cpose_status status = pool_geometry_of(node, in, &g);
   if (status != CPOSE_OK) return status;
@@ -140,7 +131,7 @@ static cpose_status max_pool_run(const nn_node *node, const nn_tensor *in, nn_te
 
 static cpose_status max_pool_fast_create(const nn_node *node, const nn_tensor *in, const nn_tensor *out,
                                          pthreadpool_t pool, void **state_out) {
-  const max_pool_params *p = node->params;
+  const nn_max_pool_params *p = node->params;
   pool_geometry g;
   cpose_status status = pool_geometry_of(node, in, &g);
   if (status != CPOSE_OK) return status;
@@ -181,14 +172,14 @@ error:
 }
 
 static double max_pool_flops(const nn_node *node, const nn_tensor *in, const nn_tensor *out) {
-  const max_pool_params *p = node->params;
+  const nn_max_pool_params *p = node->params;
   (void)in;
   return (double)nn_numel(&out[0]) * (double)p->kernel_h * (double)p->kernel_w; /* one compare per tap */
 }
 
 const nn_op nn_op_max_pool = {
     .type = "MaxPool",
-    .params_size = sizeof(max_pool_params),
+    .params_size = sizeof(nn_max_pool_params),
     .parse = max_pool_parse,
     .infer = max_pool_infer,
     .run = max_pool_run,

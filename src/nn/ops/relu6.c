@@ -32,4 +32,5 @@ const nn_op nn_op_relu6 = {
     .fast_run = nn_xnn_run_operator,
     .fast_destroy = nn_xnn_delete_operator,
     .flops = nn_elementwise_flops,
+    .in_place = true,
 };

@@ -51,13 +51,9 @@ static cpose_status resize_parse(nn_node *node, const cJSON *attr) {
 /* Checks the inputs and reads the new size (input 1). */
 static cpose_status resize_size(const nn_node *node, const nn_tensor *in, int64_t *out_h, int64_t *out_w) {
   cpose_status status = nn_check_input_count(node, 2);
+  if (status == CPOSE_OK) status = nn_check_nhwc_f32(node, in);
   if (status != CPOSE_OK) return status;
   char s[96];
-  if (in[0].dtype != NN_F32 || in[0].rank != 4) {
-    return nn_node_fail(node, in[0].dtype != NN_F32 ? CPOSE_ERR_UNSUPPORTED : CPOSE_ERR_INVALID_ARGUMENT,
-                        "input is %s %s, needs float32 NHWC (rank 4)", nn_dtype_name(in[0].dtype),
-                        nn_shape_string(&in[0], s, sizeof s));
-  }
   if (in[0].dims[1] < 1 || in[0].dims[2] < 1) {
     return nn_node_fail(node, CPOSE_ERR_INVALID_ARGUMENT, "input %s has no pixels to interpolate",
                         nn_shape_string(&in[0], s, sizeof s));
@@ -115,9 +111,12 @@ static cpose_status resize_run(const nn_node *node, const nn_tensor *in, nn_tens
   if (status != CPOSE_OK) return status;
   int64_t batch = in[0].dims[0], in_h = in[0].dims[1], in_w = in[0].dims[2], channels = in[0].dims[3];
   const float *x = in[0].data; /* NHWC (N, H, W, C), float32 */
-  float *y = out[0].data;      /* NHWC (N, OH, OW, C), float32 */
+  float *y = out[0].data;      /* NHWC (N, OH, OW, C), float32, pixels `stride` apart */
+  const int64_t stride = nn_row_stride(&out[0]);
   if (out_h == in_h && out_w == in_w) {
-    if (nn_numel(&in[0]) > 0) memcpy(y, x, nn_bytes(&in[0]));
+    for (int64_t i = 0; channels > 0 && i < batch * in_h * in_w; i++) {
+      memcpy(y + i * stride, x + i * channels, (size_t)channels * sizeof(float));
+    }
     return CPOSE_OK;
   }
   float scale_h = resize_scale(p, in_h, out_h), scale_w = resize_scale(p, in_w, out_w);
@@ -129,7 +128,7 @@ static cpose_status resize_run(const nn_node *node, const nn_tensor *in, nn_tens
       const float *row_bottom = image + ty.upper * in_w * channels;
       for (int64_t ox = 0; ox < out_w; ox++) {
         resize_tap tx = resize_tap_at(p, ox, scale_w, in_w);
-        float *pixel = y + ((b * out_h + oy) * out_w + ox) * channels;
+        float *pixel = y + ((b * out_h + oy) * out_w + ox) * stride; /* (C) */
         for (int64_t c = 0; c < channels; c++) {
           float top_left = row_top[tx.lower * channels + c], top_right = row_top[tx.upper * channels + c];
           float bottom_left = row_bottom[tx.lower * channels + c];
@@ -183,10 +182,11 @@ static cpose_status resize_fast_create(const nn_node *node, const nn_tensor *in,
                    : p->half_pixel_centers ? 0
                                            : XNN_FLAG_TENSORFLOW_LEGACY_MODE;
   xnn_operator_t op = NULL;
-  status = nn_xnn_check(
-      node,
-      xnn_create_resize_bilinear2d_nhwc_f32((size_t)channels, (size_t)channels, (size_t)channels, flags, &op),
-      "bilinear resize creation");
+  status = nn_xnn_check(node,
+                        xnn_create_resize_bilinear2d_nhwc_f32(
+                            (size_t)channels, (size_t)channels,
+                            (size_t)nn_row_stride(&out[0]) /* output pixel stride */, flags, &op),
+                        "bilinear resize creation");
   if (status != CPOSE_OK) goto error;
   status = nn_xnn_check(
       node,
@@ -217,4 +217,5 @@ const nn_op nn_op_resize_bilinear = {
     .fast_run = nn_xnn_run_operator,
     .fast_destroy = nn_xnn_delete_operator,
     .flops = resize_flops,
+    .strided_output = true,
 };

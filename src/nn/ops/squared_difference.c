@@ -35,7 +35,8 @@ const nn_op nn_op_squared_difference = {
     .infer = squared_difference_infer,
     .run = squared_difference_run,
     .fast_create = squared_difference_fast_create,
-    .fast_run = nn_xnn_run_operator,
-    .fast_destroy = nn_xnn_delete_operator,
+    .fast_run = nn_binary_fast_run,
+    .fast_destroy = nn_binary_fast_destroy,
     .flops = nn_elementwise_flops,
+    .in_place = true,
 };

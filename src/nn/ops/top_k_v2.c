@@ -83,19 +83,45 @@ static void sift_down(const top_k_row *row, int32_t *heap, int64_t size, int64_t
   }
 }
 
+/* The first position i in [from, n) whose value is above `threshold`, or n. Values are tested a block at a
+ * time with a loop the compiler vectorizes: after the first few thousand values hardly any beats the k-th
+ * best, so the scan is most of the work. */
+#define SCAN_BLOCK 64
+
+NN_SIMD_CLONES
+static int64_t next_above(const top_k_row *row, int64_t from, int64_t n, double threshold) {
+  int64_t i = from;
+  if (row->dtype == NN_F32) {
+    const float *x = row->data, t = (float)threshold; /* exact: the threshold is one of the row's values */
+    for (; i + SCAN_BLOCK <= n; i += SCAN_BLOCK) {
+      int above = 0;
+      for (int64_t k = 0; k < SCAN_BLOCK; k++) above |= x[i + k] > t;
+      if (above) break;
+    }
+  } else {
+    const int32_t *x = row->data;
+    const int32_t t = (int32_t)threshold;
+    for (; i + SCAN_BLOCK <= n; i += SCAN_BLOCK) {
+      int above = 0;
+      for (int64_t k = 0; k < SCAN_BLOCK; k++) above |= x[i + k] > t;
+      if (above) break;
+    }
+  }
+  while (i < n && !(row_value(row, (int32_t)i) > threshold)) i++;
+  return i;
+}
+
 /* Writes the positions of the k best of the row's n values into best (k), best first. */
 static void top_k_select(const top_k_row *row, int64_t n, int64_t k, int32_t *best) {
   if (k == 0) return;
   for (int64_t i = 0; i < k; i++) best[i] = (int32_t)i;
   for (int64_t i = k / 2 - 1; i >= 0; i--) sift_down(row, best, k, i);
   double threshold = row_value(row, best[0]);
-  for (int64_t i = k; i < n; i++) {
-    /* An equal value comes later than every kept one, so it ranks below them all: strictly greater only. */
-    if (row_value(row, (int32_t)i) > threshold) {
-      best[0] = (int32_t)i;
-      sift_down(row, best, k, 0);
-      threshold = row_value(row, best[0]);
-    }
+  /* An equal value comes later than every kept one, so it ranks below them all: strictly greater only. */
+  for (int64_t i = next_above(row, k, n, threshold); i < n; i = next_above(row, i + 1, n, threshold)) {
+    best[0] = (int32_t)i;
+    sift_down(row, best, k, 0);
+    threshold = row_value(row, best[0]);
   }
   /* Heap sort: move the lowest ranked to the end, one by one, leaving the best at 0. */
   for (int64_t end = k - 1; end > 0; end--) {
