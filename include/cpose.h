@@ -102,9 +102,21 @@ typedef enum cpose_backend {
   CPOSE_BACKEND_REF = 1,  /* portable reference C kernels only: the oracle for the fast ones */
 } cpose_backend;
 
+/* A pool of worker threads that sessions run their kernels on. Sessions that run one after another (a
+ * detector, then a pose net) should share one: every pool keeps its threads busy-waiting for a while after
+ * a run, so two pools on the same cores slow each other down. */
+typedef struct cpose_threadpool cpose_threadpool;
+
+/* `threads` 1..256, counting the calling thread (which takes part in every run). */
+cpose_status cpose_threadpool_create(int threads, cpose_threadpool **pool_out);
+void cpose_threadpool_destroy(cpose_threadpool *pool);
+
 typedef struct cpose_session_params {
   cpose_backend backend;
   int threads; /* worker threads for the fast kernels; 1 runs on the calling thread */
+  /* When not NULL, the kernels run on this pool (borrowed: it must outlive the session) and `threads` is
+   * ignored. */
+  cpose_threadpool *pool;
   /* Nodes to compute, by name with an optional output index ("Identity:0", "TopKV2:1"). Borrowed for the
    * create call. NULL (or output_count 0) means the signature's outputs. */
   const char *const *outputs;

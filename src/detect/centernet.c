@@ -31,12 +31,12 @@ struct detector {
   float *input; /* NHWC (1, INPUT_SIZE, INPUT_SIZE, 3) float32, RGB 0..255; rewritten by every run */
 };
 
-cpose_status detector_create(const char *model_path, int threads, bool letterbox, detector **detector_out) {
+cpose_status detector_create(const char *model_path, cpose_threadpool *pool, bool letterbox,
+                             detector **detector_out) {
   if (!model_path || !detector_out) {
     return cpose_fail(CPOSE_ERR_INVALID_ARGUMENT, "detector_create: %s is NULL",
                       model_path ? "detector_out" : "model_path");
   }
-  if (threads < 1) return cpose_fail(CPOSE_ERR_INVALID_ARGUMENT, "detector_create: threads %d < 1", threads);
   cpose_status status = CPOSE_OK;
   detector *d = cpose_calloc(1, sizeof *d);
   if (!d) return cpose_fail(CPOSE_ERR_OUT_OF_MEMORY, "detector_create: no memory for the detector");
@@ -51,7 +51,7 @@ cpose_status detector_create(const char *model_path, int threads, bool letterbox
   if ((status = cpose_model_load(model_path, &d->model)) != CPOSE_OK) goto error;
   const char *outputs[] = {OUTPUT_NAME};
   cpose_session_params params = cpose_session_params_default();
-  params.threads = threads;
+  params.pool = pool;
   params.outputs = outputs;
   params.output_count = 1;
   params.input_rank = 4;

@@ -18,9 +18,11 @@ typedef struct detector detector;
 #define DETECT_DEFAULT_THRESHOLD 0.1f
 #define DETECT_DEFAULT_NMS_IOU 0.6f
 
-/* Loads `model_path` (the centernet model.json) and plans a session with `threads` threads. `letterbox`:
+/* Loads `model_path` (the centernet model.json) and plans a session whose kernels run on `pool` (borrowed,
+ * must outlive the detector; NULL: the calling thread only). `letterbox`:
  * the image is resized into the 512x512 input keeping its aspect ratio (padded), else stretched. */
-cpose_status detector_create(const char *model_path, int threads, bool letterbox, detector **detector_out);
+cpose_status detector_create(const char *model_path, cpose_threadpool *pool, bool letterbox,
+                             detector **detector_out);
 void detector_destroy(detector *d);
 
 /* Runs the detector on `image` and writes the person boxes scoring at least `threshold`, after box NMS at

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "core/alloc.h"
+#include "core/threadpool.h"
 #include "nn/fuse.h"
 #include "nn/model.h"
 #include "nn/plan.h"
@@ -30,7 +31,8 @@ typedef struct nn_step {
 
 struct cpose_session {
   const cpose_model *model;
-  pthreadpool_t pool;
+  pthreadpool_t pool;            /* NULL: kernels run on the calling thread */
+  cpose_threadpool *owned_pool;  /* the pool the session made for params.threads, if any */
   int n_nodes;
   const nn_node **defs; /* per node: the model's node, or a fused replacement from `fused` */
   nn_fusion *fused;
@@ -467,10 +469,8 @@ cpose_status cpose_session_create(const cpose_model *model, const cpose_session_
   s->model = model;
   s->profile = params->profile != 0;
   cpose_status status = CPOSE_OK;
-  if (params->threads > 1 && !(s->pool = pthreadpool_create((size_t)params->threads))) {
-    status = cpose_fail(CPOSE_ERR_OUT_OF_MEMORY, "cannot create a pool of %d threads", params->threads);
-    goto error;
-  }
+  if (!params->pool && (status = cpose_threadpool_create(params->threads, &s->owned_pool)) != CPOSE_OK) goto error;
+  s->pool = cpose_threadpool_handle(params->pool ? params->pool : s->owned_pool);
   if ((status = allocate_tables(s)) != CPOSE_OK) goto error;
   if ((status = resolve_outputs(s, params)) != CPOSE_OK) goto error;
   if ((status = nn_fuse(model, s->defs, &s->fused)) != CPOSE_OK) goto error;
@@ -505,7 +505,7 @@ void cpose_session_destroy(cpose_session *s) {
   cpose_free(s->constant), cpose_free(s->needed), cpose_free(s->folded);
   cpose_free(s->order), cpose_free(s->position);
   cpose_free(s->joined), cpose_free(s->slice_of), cpose_free(s->slice_at);
-  if (s->pool) pthreadpool_destroy(s->pool);
+  cpose_threadpool_destroy(s->owned_pool);
   cpose_free(s);
 }
 

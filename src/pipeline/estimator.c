@@ -16,6 +16,7 @@
 
 struct cpose_estimator {
   cpose_estimator_params params;
+  cpose_threadpool *pool; /* shared by both sessions: they run one after the other */
   detector *detector;
   pose_net *pose;
   cpose_stage_times times;
@@ -91,9 +92,10 @@ cpose_status cpose_estimator_create(const cpose_estimator_params *params, cpose_
   char path[4096];
   const char *pose_name = params->pose_model == CPOSE_POSE_MODEL_LIGHTNING ? "movenet-lightning" : "movenet-thunder";
   if ((status = model_path(params->models_dir, "centernet", path, sizeof path)) != CPOSE_OK) goto error;
-  if ((status = detector_create(path, params->threads, params->letterbox != 0, &e->detector)) != CPOSE_OK) goto error;
+  if ((status = cpose_threadpool_create(params->threads, &e->pool)) != CPOSE_OK) goto error;
+  if ((status = detector_create(path, e->pool, params->letterbox != 0, &e->detector)) != CPOSE_OK) goto error;
   if ((status = model_path(params->models_dir, pose_name, path, sizeof path)) != CPOSE_OK) goto error;
-  if ((status = pose_net_create(path, params->threads, &e->pose)) != CPOSE_OK) goto error;
+  if ((status = pose_net_create(path, e->pool, &e->pose)) != CPOSE_OK) goto error;
   *estimator_out = e;
   return CPOSE_OK;
 error:
@@ -105,6 +107,7 @@ void cpose_estimator_destroy(cpose_estimator *e) {
   if (!e) return;
   detector_destroy(e->detector);
   pose_net_destroy(e->pose);
+  cpose_threadpool_destroy(e->pool);
   cpose_free(e);
 }
 

@@ -78,15 +78,14 @@ static cpose_status read_shapes(pose_net *net) {
   return CPOSE_OK;
 }
 
-cpose_status pose_net_create(const char *model_path, int threads, pose_net **net_out) {
+cpose_status pose_net_create(const char *model_path, cpose_threadpool *pool, pose_net **net_out) {
   if (!model_path || !net_out) return cpose_fail(CPOSE_ERR_INVALID_ARGUMENT, "pose_net_create: NULL argument");
-  if (threads < 1) return cpose_fail(CPOSE_ERR_INVALID_ARGUMENT, "pose net: %d threads (at least 1)", threads);
   cpose_status status;
   pose_net *net = cpose_calloc(1, sizeof *net);
   if (!net) return cpose_fail(CPOSE_ERR_OUT_OF_MEMORY, "no memory for a pose net");
   if ((status = cpose_model_load(model_path, &net->model)) != CPOSE_OK) goto error; /* its errors name the file */
   cpose_session_params params = cpose_session_params_default();
-  params.threads = threads;
+  params.pool = pool;
   params.outputs = map_names;
   params.output_count = MAP_COUNT;
   if ((status = cpose_session_create(net->model, &params, &net->session)) != CPOSE_OK) goto error_in_model;

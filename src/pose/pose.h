@@ -34,9 +34,9 @@ void pose_decode(const pose_maps *maps, cpose_decoder decoder, pose_joint *joint
 
 typedef struct pose_net pose_net;
 
-/* Loads `model_path` (MoveNet's model.json) and plans a session with `threads` threads (at least 1) that
- * outputs the four raw maps only (the graph's own decode is pruned). Checks the maps' shapes (17 joints). */
-cpose_status pose_net_create(const char *model_path, int threads, pose_net **net_out);
+/* Loads `model_path` (MoveNet's model.json) and plans a session, its kernels on `pool` (borrowed, must
+ * outlive the net; NULL: the calling thread only), that outputs the four raw maps only (the graph's own decode is pruned). Checks the maps' shapes (17 joints). */
+cpose_status pose_net_create(const char *model_path, cpose_threadpool *pool, pose_net **net_out);
 void pose_net_destroy(pose_net *net);
 
 /* The net's input side (256 for Thunder, 192 for Lightning). */
