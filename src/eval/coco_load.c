@@ -18,11 +18,11 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/json.h"
 #include "core/error.h"
 #include "eval/eval.h"
 
 /* Integers beyond 2^53 do not survive a double, which is how cJSON (and JSON) hold numbers. */
-#define MAX_EXACT_INTEGER 9007199254740992.0
 /* Room for "results[1234567] (image_id "<64 characters>")". */
 #define WHERE_CAP 160
 
@@ -32,18 +32,7 @@ static const cJSON *field(const cJSON *object, const char *key) {
   return cJSON_GetObjectItemCaseSensitive(object, key);
 }
 
-static bool finite_number(const cJSON *item, double *out) {
-  if (!cJSON_IsNumber(item) || !isfinite(item->valuedouble)) return false;
-  *out = item->valuedouble;
-  return true;
-}
 
-static bool integer(const cJSON *item, int64_t *out) {
-  double v;
-  if (!finite_number(item, &v) || v != floor(v) || fabs(v) > MAX_EXACT_INTEGER) return false;
-  *out = (int64_t)v;
-  return true;
-}
 
 /* Reads exactly `count` finite numbers from the JSON list `item` (the object's field `name`). */
 static cpose_status read_numbers(const cJSON *item, const char *name, size_t count, double *out,
@@ -54,7 +43,7 @@ static cpose_status read_numbers(const cJSON *item, const char *name, size_t cou
   size_t n = 0;
   const cJSON *value;
   cJSON_ArrayForEach(value, item) {
-    if (n < count && !finite_number(value, &out[n])) {
+    if (n < count && !cpose_json_finite(value, &out[n])) {
       return cpose_fail(CPOSE_ERR_PARSE, "%s: '%s'[%zu] is not a finite number", where, name, n);
     }
     n++;
@@ -138,7 +127,7 @@ static cpose_status load_ids(const cJSON *list, const char *name, int64_t **ids_
   size_t i = 0;
   const cJSON *item;
   cJSON_ArrayForEach(item, list) {
-    if (!integer(field(item, "id"), &ids[i])) {
+    if (!cpose_json_exact_integer(field(item, "id"), &ids[i])) {
       cpose_free(ids);
       return cpose_fail(CPOSE_ERR_PARSE, "ground truth: %s[%zu]: 'id' is missing or not an integer", name, i);
     }
@@ -163,7 +152,7 @@ static cpose_status read_crowd(const cJSON *item, bool *crowd, const char *where
     v = 0;
   else if (cJSON_IsBool(item))
     v = cJSON_IsTrue(item);
-  else if (!finite_number(item, &v))
+  else if (!cpose_json_finite(item, &v))
     return cpose_fail(CPOSE_ERR_PARSE, "%s: 'iscrowd' is not a number", where);
   *crowd = v != 0;
   return CPOSE_OK;
@@ -178,7 +167,7 @@ static cpose_status read_num_keypoints(const cJSON *item, const double *keypoint
     *out = labelled;
     return CPOSE_OK;
   }
-  if (!integer(item, out) || *out < 0) {
+  if (!cpose_json_exact_integer(item, out) || *out < 0) {
     return cpose_fail(CPOSE_ERR_PARSE, "%s: 'num_keypoints' is not a non-negative integer", where);
   }
   return CPOSE_OK;
@@ -186,10 +175,10 @@ static cpose_status read_num_keypoints(const cJSON *item, const double *keypoint
 
 /* Fills gt (and its (k, 3) keypoints) from one annotation whose image and category are known. */
 static cpose_status read_gt(const cJSON *ann, size_t k, eval_gt *gt, double *keypoints, const char *where) {
-  if (!integer(field(ann, "id"), &gt->id)) {
+  if (!cpose_json_exact_integer(field(ann, "id"), &gt->id)) {
     return cpose_fail(CPOSE_ERR_PARSE, "%s: 'id' is missing or not an integer", where);
   }
-  if (!finite_number(field(ann, "area"), &gt->area) || gt->area < 0) {
+  if (!cpose_json_finite(field(ann, "area"), &gt->area) || gt->area < 0) {
     return cpose_fail(CPOSE_ERR_PARSE, "%s: 'area' is missing or not a non-negative number", where);
   }
   cpose_status status = read_numbers(field(ann, "bbox"), "bbox", 4, gt->bbox, where, "");
@@ -226,7 +215,7 @@ static cpose_status load_gts(const cJSON *list, eval_data *data) {
     char where[WHERE_CAP];
     int64_t image_id, category_id;
     snprintf(where, sizeof where, "ground truth: annotations[%zu]", i);
-    if (!integer(field(ann, "image_id"), &image_id) || !integer(field(ann, "category_id"), &category_id)) {
+    if (!cpose_json_exact_integer(field(ann, "image_id"), &image_id) || !cpose_json_exact_integer(field(ann, "category_id"), &category_id)) {
       return cpose_fail(CPOSE_ERR_PARSE, "%s: 'image_id' or 'category_id' is missing or not an integer",
                         where);
     }
@@ -277,7 +266,7 @@ static cpose_status build_name_index(const cJSON *images, const eval_data *data,
     const cJSON *name = field(image, "file_name");
     int64_t id;
     size_t at;
-    if (!cJSON_IsString(name) || !integer(field(image, "id"), &id) ||
+    if (!cJSON_IsString(name) || !cpose_json_exact_integer(field(image, "id"), &id) ||
         !find_id(data->image_ids, data->image_count, id, &at)) {
       continue;
     }
@@ -320,7 +309,7 @@ static cpose_status result_image(const cJSON *entry, const eval_data *data, cons
   if (!cJSON_IsNumber(id))
     return cpose_fail(CPOSE_ERR_PARSE, "%s: 'image_id' is missing or not a number", where);
   snprintf(where + strlen(where), WHERE_CAP - strlen(where), " (image_id %.17g)", id->valuedouble);
-  if (integer(id, &number) && find_id(data->image_ids, data->image_count, number, image)) return CPOSE_OK;
+  if (cpose_json_exact_integer(id, &number) && find_id(data->image_ids, data->image_count, number, image)) return CPOSE_OK;
   return cpose_fail(CPOSE_ERR_PARSE, "%s: no ground-truth image has this id", where);
 }
 
@@ -338,7 +327,7 @@ static double keypoint_extent(const double *keypoints, size_t k) {
 
 static cpose_status read_dt(const cJSON *entry, size_t k, bool bbox_area, eval_dt *dt, double *keypoints,
                             const char *where) {
-  if (!finite_number(field(entry, "score"), &dt->score)) {
+  if (!cpose_json_finite(field(entry, "score"), &dt->score)) {
     return cpose_fail(CPOSE_ERR_PARSE, "%s: 'score' is missing or not a finite number", where);
   }
   char hint[64];
@@ -384,7 +373,7 @@ static cpose_status load_dts(const cJSON *list, const name_index *names, eval_da
     if (!cJSON_IsObject(entry)) return cpose_fail(CPOSE_ERR_PARSE, "%s: not a JSON object", where);
     status = result_image(entry, data, names, &dt->image, where);
     if (status != CPOSE_OK) return status;
-    if (!integer(field(entry, "category_id"), &category_id)) {
+    if (!cpose_json_exact_integer(field(entry, "category_id"), &category_id)) {
       return cpose_fail(CPOSE_ERR_PARSE, "%s: 'category_id' is missing or not an integer", where);
     }
     if (!find_id(data->category_ids, data->category_count, category_id, &dt->category)) {

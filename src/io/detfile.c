@@ -15,12 +15,12 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/json.h"
 #include "core/error.h"
 
 #define PERSON_CATEGORY 1
 #define MAX_STEM_DIGITS 18 /* any 18-digit number fits in an int64_t */
 /* Integers beyond 2^53 do not survive a double, which is how cJSON (and JSON) hold numbers. */
-#define MAX_EXACT_INTEGER 9007199254740992.0
 #define WHERE_CAP 256 /* "<what>: entry 1234567 (image_id \"<64 characters>\")", <what> cut to 128 */
 
 /* Which image an entry belongs to: a numeric id (id >= 0), else a file name (name, borrowed). */
@@ -100,18 +100,7 @@ static const cJSON *field(const cJSON *object, const char *key) {
   return cJSON_GetObjectItemCaseSensitive(object, key);
 }
 
-static bool finite_number(const cJSON *item, double *out) {
-  if (!cJSON_IsNumber(item) || !isfinite(item->valuedouble)) return false;
-  *out = item->valuedouble;
-  return true;
-}
 
-static bool integer(const cJSON *item, int64_t *out) {
-  double v;
-  if (!finite_number(item, &v) || v != floor(v) || fabs(v) > MAX_EXACT_INTEGER) return false;
-  *out = (int64_t)v;
-  return true;
-}
 
 /* Reads image_id into *key (borrowing a string id from the JSON tree) and appends it to `where`. */
 static cpose_status read_image_id(const cJSON *item, image_key *key, char *where) {
@@ -125,7 +114,7 @@ static cpose_status read_image_id(const cJSON *item, image_key *key, char *where
     return CPOSE_OK;
   }
   int64_t number;
-  if (!integer(id, &number) || number < 0) {
+  if (!cpose_json_exact_integer(id, &number) || number < 0) {
     return cpose_fail(CPOSE_ERR_PARSE,
                       "%s: 'image_id' is missing or not a non-negative integer or a file name", where);
   }
@@ -139,7 +128,7 @@ static cpose_status read_image_id(const cJSON *item, image_key *key, char *where
 static cpose_status read_category(const cJSON *item, bool *person_out, const char *where) {
   const cJSON *category = field(item, "category_id");
   int64_t id = PERSON_CATEGORY;
-  if (category && !integer(category, &id)) {
+  if (category && !cpose_json_exact_integer(category, &id)) {
     return cpose_fail(CPOSE_ERR_PARSE, "%s: 'category_id' is not an integer", where);
   }
   *person_out = id == PERSON_CATEGORY;
@@ -154,7 +143,7 @@ static cpose_status read_bbox(const cJSON *item, cpose_box *box, const char *whe
     return cpose_fail(CPOSE_ERR_PARSE, "%s: 'bbox' has %d values, expected 4 (x, y, w, h)", where, n);
   double v[4];
   for (int k = 0; k < 4; k++) {
-    if (!finite_number(cJSON_GetArrayItem(bbox, k), &v[k]) || fabs(v[k]) > 1e9) {
+    if (!cpose_json_finite(cJSON_GetArrayItem(bbox, k), &v[k]) || fabs(v[k]) > 1e9) {
       return cpose_fail(CPOSE_ERR_PARSE, "%s: 'bbox'[%d] is not a finite number within +-1e9", where, k);
     }
   }
@@ -171,7 +160,7 @@ static cpose_status read_bbox(const cJSON *item, cpose_box *box, const char *whe
 static cpose_status read_score(const cJSON *item, cpose_box *box, const char *where) {
   const cJSON *score = field(item, "score");
   double v = 1.0;
-  if (score && (!finite_number(score, &v) || fabs(v) > 1e9)) {
+  if (score && (!cpose_json_finite(score, &v) || fabs(v) > 1e9)) {
     return cpose_fail(CPOSE_ERR_PARSE, "%s: 'score' is not a finite number", where);
   }
   box->score = (float)v;

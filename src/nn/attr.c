@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/json.h"
 #include "nn/nn.h"
 
 static const cJSON *attr_field(const cJSON *attr, const char *key, const char *field) {
@@ -15,22 +16,6 @@ static bool attr_present(const cJSON *attr, const char *key) {
   return attr && cJSON_GetObjectItemCaseSensitive(attr, key) != NULL;
 }
 
-/* proto3 JSON writes int64 as a string; accept numbers too. */
-static bool json_int(const cJSON *item, int64_t *out) {
-  if (cJSON_IsNumber(item)) {
-    double v = item->valuedouble;
-    if (v != v || v < -9.0e18 || v > 9.0e18 || v != (double)(int64_t)v) return false;
-    *out = (int64_t)v;
-    return true;
-  }
-  if (!cJSON_IsString(item) || !item->valuestring[0]) return false;
-  char *end = NULL;
-  errno = 0;
-  long long v = strtoll(item->valuestring, &end, 10);
-  if (errno || *end) return false;
-  *out = v;
-  return true;
-}
 
 static cpose_status attr_malformed(const nn_node *node, const char *key, const char *expected) {
   return nn_node_fail(node, CPOSE_ERR_PARSE, "attribute '%s' is not %s", key, expected);
@@ -50,7 +35,7 @@ cpose_status nn_attr_int(const nn_node *node, const cJSON *attr, const char *key
     }
     return attr_malformed(node, key, "an integer");
   }
-  if (!json_int(v, out)) return attr_malformed(node, key, "an integer");
+  if (!cpose_json_int64(v, out)) return attr_malformed(node, key, "an integer");
   return CPOSE_OK;
 }
 
@@ -113,7 +98,7 @@ cpose_status nn_attr_ints(const nn_node *node, const cJSON *attr, const char *ke
   int i = 0;
   const cJSON *item;
   cJSON_ArrayForEach(item, items) {
-    if (!json_int(item, &out[i])) return attr_malformed(node, key, "a list of integers");
+    if (!cpose_json_int64(item, &out[i])) return attr_malformed(node, key, "a list of integers");
     i++;
   }
   *count = n;

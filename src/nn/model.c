@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/json.h"
 #include "nn/model.h"
 
 #define MODEL_MAX_JSON_BYTES ((size_t)256 << 20)
@@ -31,22 +32,6 @@ static const char *json_string(const cJSON *object, const char *key) {
   return cJSON_IsString(item) ? item->valuestring : NULL;
 }
 
-/* An integer written as a JSON number or (proto3 int64) a decimal string. */
-static bool json_integer(const cJSON *item, int64_t *out) {
-  if (cJSON_IsNumber(item)) {
-    double v = item->valuedouble;
-    if (!(v >= -9.0e18 && v <= 9.0e18) || v != floor(v)) return false;
-    *out = (int64_t)v;
-    return true;
-  }
-  if (!cJSON_IsString(item) || !item->valuestring[0]) return false;
-  char *end = NULL;
-  errno = 0;
-  long long v = strtoll(item->valuestring, &end, 10);
-  if (errno || *end) return false;
-  *out = v;
-  return true;
-}
 
 /* A JSON array of integers as a shape; `what` names it in errors. */
 static cpose_status json_shape(const cJSON *array, const char *what, nn_tensor *t) {
@@ -57,7 +42,7 @@ static cpose_status json_shape(const cJSON *array, const char *what, nn_tensor *
   int i = 0;
   const cJSON *item;
   cJSON_ArrayForEach(item, array) {
-    if (!json_integer(item, &dims[i])) return cpose_fail(CPOSE_ERR_PARSE, "%s: dim %d is not an integer", what, i);
+    if (!cpose_json_int64(item, &dims[i])) return cpose_fail(CPOSE_ERR_PARSE, "%s: dim %d is not an integer", what, i);
     i++;
   }
   return nn_set_shape(NULL, t, rank, dims) == CPOSE_OK ? CPOSE_OK : cpose_fail_context(CPOSE_ERR_LIMIT, "%s", what);
@@ -77,7 +62,7 @@ static cpose_status json_tensor_shape(const cJSON *proto, const char *what, nn_t
   cJSON_ArrayForEach(dim, dims) {
     int64_t size = 0; /* proto3 omits a zero size */
     const cJSON *size_item = json_get(dim, "size");
-    if (size_item && !json_integer(size_item, &size)) {
+    if (size_item && !cpose_json_int64(size_item, &size)) {
       return cpose_fail(CPOSE_ERR_PARSE, "%s: dim %d is not an integer", what, t->rank);
     }
     if (size < -1 || size > NN_MAX_ELEMENTS) {
