@@ -45,6 +45,7 @@ static const char usage[] =
     "  --det-thresh T       person boxes below this score are dropped (default 0.1)\n"
     "  --box-nms IOU        of two person boxes overlapping more than this, the weaker goes (default 0.6;\n"
     "                       1 keeps all)\n"
+    "  --box-scale S        boxes are enlarged by S before cropping (default 1.25, as AlphaPose)\n"
     "  --stretch            stretch images to the detector's square input instead of letterboxing\n"
     "  --min-box-area A     poses whose keypoints span less than this area are dropped (default 0)\n"
     "  --no-pose-nms        keep duplicate poses\n"
@@ -56,7 +57,7 @@ static const char usage[] =
 
 typedef struct pose_options_cli {
   const char *image, *indir, *list, *outdir, *detfile, *format, *pose_model, *decoder, *threads, *models;
-  const char *det_thresh, *box_nms, *min_box_area, *vis_thresh, *score;
+  const char *det_thresh, *box_nms, *box_scale, *min_box_area, *vis_thresh, *score;
   bool save_img, showbox, profile, fast, flip, no_flip, refine, no_refine, stretch, no_pose_nms;
 } pose_options_cli;
 
@@ -68,7 +69,8 @@ static int parse_flags(int argc, char **argv, pose_options_cli *o) {
   } values[] = {{"--image", &o->image},       {"--indir", &o->indir},       {"--list", &o->list},
                 {"--outdir", &o->outdir},     {"--detfile", &o->detfile},   {"--format", &o->format},
                 {"--pose-model", &o->pose_model}, {"--decoder", &o->decoder}, {"--threads", &o->threads},
-                {"--models", &o->models},     {"--det-thresh", &o->det_thresh}, {"--box-nms", &o->box_nms}, {"--min-box-area", &o->min_box_area},
+                {"--models", &o->models},     {"--det-thresh", &o->det_thresh}, {"--box-nms", &o->box_nms},
+                {"--box-scale", &o->box_scale}, {"--min-box-area", &o->min_box_area},
                 {"--vis-thresh", &o->vis_thresh}, {"--score", &o->score}};
   struct {
     const char *flag;
@@ -139,6 +141,9 @@ static int configure(const pose_options_cli *o, cpose_estimator_params *p, io_fo
   }
   if (o->box_nms && !parse_float(o->box_nms, 0.01f, 1, &p->det_nms_iou)) {
     return cli_usage_error("", "--box-nms must be in (0, 1], not '%s'", o->box_nms);
+  }
+  if (o->box_scale && !parse_float(o->box_scale, 1, 4, &p->box_scale)) {
+    return cli_usage_error("", "--box-scale must be in [1, 4], not '%s'", o->box_scale);
   }
   if (o->min_box_area && !parse_float(o->min_box_area, 0, 1e12f, &p->nms.min_box_area)) {
     return cli_usage_error("", "--min-box-area must be a non-negative number, not '%s'", o->min_box_area);
