@@ -19,6 +19,7 @@
 
 #include "core/alloc.h"
 #include "image/image.h"
+#include "image/png_memory.h"
 
 typedef struct png_decoder {
   const uint8_t *data;
@@ -41,20 +42,6 @@ static void on_error(png_structp png, png_const_charp message) {
 static void on_warning(png_structp png, png_const_charp message) {
   (void)png;
   (void)message; /* ancillary-chunk problems (bad CRC in a text chunk, an odd profile): not worth failing */
-}
-
-static png_voidp on_malloc(png_structp png, png_alloc_size_t size) {
-  void *p = cpose_malloc(size);
-  if (!p) {
-    png_decoder *dec = png_get_mem_ptr(png);
-    if (dec) dec->out_of_memory = 1;
-  }
-  return p;
-}
-
-static void on_free(png_structp png, png_voidp p) {
-  (void)png;
-  cpose_free(p);
 }
 
 static void on_read(png_structp png, png_bytep out, size_t count) {
@@ -141,7 +128,8 @@ cpose_status image_decode_png(const uint8_t *data, size_t size, cpose_image **im
   cpose_status status = CPOSE_OK;
   cpose_image *image = NULL;
   dec->png =
-      png_create_read_struct_2(PNG_LIBPNG_VER_STRING, dec, on_error, on_warning, dec, on_malloc, on_free);
+      png_create_read_struct_2(PNG_LIBPNG_VER_STRING, dec, on_error, on_warning, &dec->out_of_memory,
+                               image_png_malloc, image_png_free);
   if (dec->png) dec->info = png_create_info_struct(dec->png);
   if (!dec->png || !dec->info) {
     status = cpose_fail(CPOSE_ERR_OUT_OF_MEMORY, "PNG: out of memory");

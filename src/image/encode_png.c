@@ -10,6 +10,7 @@
 
 #include "core/alloc.h"
 #include "image/image.h"
+#include "image/png_memory.h"
 
 typedef struct png_encoder {
   png_structp png;
@@ -29,20 +30,6 @@ static void on_error(png_structp png, png_const_charp message) {
 static void on_warning(png_structp png, png_const_charp message) {
   (void)png;
   (void)message;
-}
-
-static png_voidp on_malloc(png_structp png, png_alloc_size_t size) {
-  void *p = cpose_malloc(size);
-  if (!p) {
-    png_encoder *enc = png_get_mem_ptr(png);
-    if (enc) enc->out_of_memory = 1;
-  }
-  return p;
-}
-
-static void on_free(png_structp png, png_voidp p) {
-  (void)png;
-  cpose_free(p);
 }
 
 static void on_write(png_structp png, png_bytep bytes, size_t count) {
@@ -89,7 +76,8 @@ cpose_status image_encode_png(const cpose_image *image, uint8_t **data_out, size
   if (!enc) return cpose_fail(CPOSE_ERR_OUT_OF_MEMORY, "PNG encoder: out of memory");
   cpose_status status = CPOSE_OK;
   enc->png =
-      png_create_write_struct_2(PNG_LIBPNG_VER_STRING, enc, on_error, on_warning, enc, on_malloc, on_free);
+      png_create_write_struct_2(PNG_LIBPNG_VER_STRING, enc, on_error, on_warning, &enc->out_of_memory,
+                               image_png_malloc, image_png_free);
   if (enc->png) enc->info = png_create_info_struct(enc->png);
   if (!enc->png || !enc->info) {
     status = cpose_fail(CPOSE_ERR_OUT_OF_MEMORY, "PNG encoder: out of memory");
