@@ -189,7 +189,13 @@ static cpose_status save_visual(cpose_image *image, const char *outdir, const ch
 
 /* Loads one image and estimates its persons into a new frame. Failures are reported by the caller. */
 static cpose_status process_image(cpose_estimator *estimator, const detfile *boxes_file, const char *path,
-                                  const pose_options_cli *o, float vis_thresh, run_state *run) {
+                                  const pose_options_cli *o, io_format format, float vis_thresh, run_state *run) {
+  int64_t coco_id;
+  /* COCO results need an id from the file name: an image without one is reported and skipped up front, so
+   * that it cannot stop the other images' results from being written. */
+  if (format == IO_FORMAT_COCO && io_coco_image_id(sources_basename(path), &coco_id) != CPOSE_OK) {
+    return CPOSE_ERR_INVALID_ARGUMENT;
+  }
   cpose_image *image = NULL;
   double t0 = cli_now_ms();
   cpose_status status = cpose_image_load(path, &image);
@@ -253,7 +259,7 @@ static int run_all(cpose_estimator *estimator, const detfile *boxes_file, const 
   if (!run.frames) return cli_report("listing images", CPOSE_ERR_OUT_OF_MEMORY);
   double start = cli_now_ms();
   for (size_t i = 0; i < sources->count; i++) {
-    cpose_status status = process_image(estimator, boxes_file, sources->paths[i], o, vis_thresh, &run);
+    cpose_status status = process_image(estimator, boxes_file, sources->paths[i], o, format, vis_thresh, &run);
     if (status != CPOSE_OK) {
       if (isatty(STDERR_FILENO)) fputc('\n', stderr);
       fprintf(stderr, "cpose: %s: %s: %s\n", sources->paths[i], cpose_status_string(status), cpose_last_error());
