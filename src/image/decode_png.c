@@ -19,30 +19,19 @@
 
 #include "core/alloc.h"
 #include "image/image.h"
-#include "image/png_memory.h"
+#include "image/png_hooks.h"
 
 typedef struct png_decoder {
   const uint8_t *data;
   size_t size, offset;
   int truncated;
   int out_of_memory;
-  char message[256];
+  char message[IMAGE_PNG_MESSAGE_CAP];
   png_structp png;
   png_infop info;
   uint8_t *pixels; /* HWC (height, width, channels) uint8, channels 3 or 4; becomes the RGB image */
   png_bytep *rows; /* (height) pointers into pixels */
 } png_decoder;
-
-static void on_error(png_structp png, png_const_charp message) {
-  png_decoder *dec = png_get_error_ptr(png);
-  snprintf(dec->message, sizeof dec->message, "%s", message);
-  png_longjmp(png, 1);
-}
-
-static void on_warning(png_structp png, png_const_charp message) {
-  (void)png;
-  (void)message; /* ancillary-chunk problems (bad CRC in a text chunk, an odd profile): not worth failing */
-}
 
 static void on_read(png_structp png, png_bytep out, size_t count) {
   png_decoder *dec = png_get_io_ptr(png);
@@ -128,8 +117,8 @@ cpose_status image_decode_png(const uint8_t *data, size_t size, cpose_image **im
   cpose_status status = CPOSE_OK;
   cpose_image *image = NULL;
   dec->png =
-      png_create_read_struct_2(PNG_LIBPNG_VER_STRING, dec, on_error, on_warning, &dec->out_of_memory,
-                               image_png_malloc, image_png_free);
+      png_create_read_struct_2(PNG_LIBPNG_VER_STRING, dec->message, image_png_error, image_png_warning,
+                               &dec->out_of_memory, image_png_malloc, image_png_free);
   if (dec->png) dec->info = png_create_info_struct(dec->png);
   if (!dec->png || !dec->info) {
     status = cpose_fail(CPOSE_ERR_OUT_OF_MEMORY, "PNG: out of memory");

@@ -10,27 +10,16 @@
 
 #include "core/alloc.h"
 #include "image/image.h"
-#include "image/png_memory.h"
+#include "image/png_hooks.h"
 
 typedef struct png_encoder {
   png_structp png;
   png_infop info;
   int out_of_memory;
-  char message[256];
+  char message[IMAGE_PNG_MESSAGE_CAP];
   uint8_t *data; /* the encoded file: `size` bytes used of `capacity` */
   size_t size, capacity;
 } png_encoder;
-
-static void on_error(png_structp png, png_const_charp message) {
-  png_encoder *enc = png_get_error_ptr(png);
-  snprintf(enc->message, sizeof enc->message, "%s", message);
-  png_longjmp(png, 1);
-}
-
-static void on_warning(png_structp png, png_const_charp message) {
-  (void)png;
-  (void)message;
-}
 
 static void on_write(png_structp png, png_bytep bytes, size_t count) {
   png_encoder *enc = png_get_io_ptr(png);
@@ -76,8 +65,8 @@ cpose_status image_encode_png(const cpose_image *image, uint8_t **data_out, size
   if (!enc) return cpose_fail(CPOSE_ERR_OUT_OF_MEMORY, "PNG encoder: out of memory");
   cpose_status status = CPOSE_OK;
   enc->png =
-      png_create_write_struct_2(PNG_LIBPNG_VER_STRING, enc, on_error, on_warning, &enc->out_of_memory,
-                               image_png_malloc, image_png_free);
+      png_create_write_struct_2(PNG_LIBPNG_VER_STRING, enc->message, image_png_error, image_png_warning,
+                               &enc->out_of_memory, image_png_malloc, image_png_free);
   if (enc->png) enc->info = png_create_info_struct(enc->png);
   if (!enc->png || !enc->info) {
     status = cpose_fail(CPOSE_ERR_OUT_OF_MEMORY, "PNG encoder: out of memory");

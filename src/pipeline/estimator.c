@@ -30,8 +30,8 @@ cpose_estimator_params cpose_estimator_params_default(void) {
   p.decoder = CPOSE_DECODER_MOVENET;
   p.threads = 2;
   p.letterbox = 1;
-  p.det_threshold = 0.1f;
-  p.det_nms_iou = 0.6f;
+  p.det_threshold = DETECT_DEFAULT_THRESHOLD;
+  p.det_nms_iou = DETECT_DEFAULT_NMS_IOU;
   p.box_scale = 1.25f;
   p.pose_nms = 1;
   p.nms = cpose_pose_nms_params_default();
