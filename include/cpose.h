@@ -13,6 +13,7 @@
 #define CPOSE_H
 
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -339,6 +340,35 @@ typedef struct cpose_eval_result {
 cpose_status cpose_eval_coco(const char *gt_json, size_t gt_size, const char *dt_json, size_t dt_size,
                              const cpose_eval_params *params, cpose_eval_result *result_out);
 
+/* CLEAR MOT tracking metrics (Bernardin and Stiefelhagen, 2008) on poses. */
+typedef struct cpose_mot_result {
+  size_t frames;          /* ground-truth images */
+  size_t gt_count;        /* ground-truth persons over all frames (not crowd, at least one labelled joint) */
+  size_t dt_count;        /* results over all frames */
+  size_t matches;         /* ground-truth persons matched to a result (OKS above the threshold) */
+  size_t misses;          /* FN: ground-truth persons left unmatched */
+  size_t false_positives; /* FP: results left unmatched */
+  size_t id_switches;     /* a ground-truth track matched to another result id than its previous match */
+  size_t fragmentations;  /* a ground-truth track's matched run interrupted by misses */
+  size_t gt_tracks, dt_tracks;
+  size_t mostly_tracked;  /* ground-truth tracks matched in at least 80% of their frames */
+  size_t mostly_lost;     /* ... in less than 20% */
+  size_t false_tracks;    /* result tracks never matched to any ground truth */
+  double mota;            /* 1 - (FN + FP + IDSW) / gt_count */
+  double motp;            /* mean OKS of the matches */
+} cpose_mot_result;
+
+/* Matches results to ground truth frame by frame, as py-motmetrics does (a ground-truth person and a result
+ * match when their OKS over the labelled joints is above `oks_threshold`, e.g. 0.5; a ground-truth track
+ * keeps the result id of its latest match while that pair stays above it, the rest are matched by the
+ * Hungarian method on 1 - OKS) and counts the CLEAR MOT events. The
+ * ground truth is a COCO keypoint file whose annotations carry `track_id`; the results a results list whose
+ * entries carry the track id as `idx` (AlphaPose) or `track_id`; image_id as in cpose_eval_coco; frames are
+ * the ground truth's images in ascending id order. Same inputs, sizes and errors as cpose_eval_coco, plus:
+ * an annotation or result without a track id fails with CPOSE_ERR_PARSE naming it. */
+cpose_status cpose_eval_mot(const char *gt_json, size_t gt_size, const char *dt_json, size_t dt_size,
+                            const cpose_eval_params *params, double oks_threshold, cpose_mot_result *result_out);
+
 /* The OKS sigmas of a keypoint set by name ("coco17", "halpe26", "crowdpose14"): a static table of
  * *count_out values. CPOSE_ERR_NOT_FOUND for an unknown name. */
 cpose_status cpose_eval_keypoint_set(const char *name, const double **sigmas_out, size_t *count_out);
@@ -405,6 +435,7 @@ typedef struct cpose_stage_times {
   double detect_ms;
   double pose_ms; /* crops, pose net and decoding */
   double nms_ms;
+  size_t box_count; /* boxes whose pose was estimated (pose NMS then merges duplicates) */
 } cpose_stage_times;
 
 /* Finds the persons in `image` (borrowed for the call) and estimates their poses. `boxes` (borrowed; may be
@@ -414,6 +445,143 @@ cpose_status cpose_estimator_run(cpose_estimator *estimator, const cpose_image *
                                  size_t box_count, cpose_person **persons_out, size_t *count_out);
 void cpose_persons_free(cpose_person *persons);
 void cpose_estimator_times(const cpose_estimator *estimator, cpose_stage_times *times_out);
+
+/* ---------------------------------------------------------------------------------------------------- */
+/* Video: files, webcams and H.264 output (FFmpeg)                                                      */
+/* ---------------------------------------------------------------------------------------------------- */
+
+typedef struct cpose_video_info {
+  int width, height;   /* of the decoded frames (after any rotation FFmpeg applies: none) */
+  double fps;          /* the stream's average frame rate; 25 when the container does not say */
+  int64_t frame_count; /* the container's frame count, or duration x fps; 0 when unknown (webcams) */
+} cpose_video_info;
+
+/* Reads the first video stream of a file, a memory buffer or a webcam, frame by frame, as RGB images. */
+typedef struct cpose_video_reader cpose_video_reader;
+
+/* Opens any file FFmpeg can demux and decode. A missing file is CPOSE_ERR_IO, a file without a video stream
+ * or that no demuxer recognises CPOSE_ERR_PARSE, a codec FFmpeg lacks CPOSE_ERR_UNSUPPORTED; frames above
+ * CPOSE_IMAGE_MAX_PIXELS CPOSE_ERR_LIMIT. Errors start with the path. */
+cpose_status cpose_video_open(const char *path, cpose_video_reader **reader_out);
+/* The same for a file held in memory (`data` borrowed until the reader is closed): what the fuzzer feeds. */
+cpose_status cpose_video_open_memory(const void *data, size_t size, cpose_video_reader **reader_out);
+/* Opens webcam `index` (/dev/video<index>, V4L2 through libavdevice). */
+cpose_status cpose_video_open_webcam(int index, cpose_video_reader **reader_out);
+void cpose_video_close(cpose_video_reader *reader);
+void cpose_video_reader_info(const cpose_video_reader *reader, cpose_video_info *info_out);
+
+/* Decodes the next frame into a new RGB image (*frame_out transferred: cpose_image_destroy) with its index
+ * in the stream (*index_out: 0, 1, 2, ... in presentation order, from its timestamp when it has one, so a
+ * skipped frame leaves a gap). At the end of the stream: CPOSE_OK with *frame_out NULL. A damaged packet or
+ * frame fails with CPOSE_ERR_PARSE naming the frame, and the reader stays usable: the next call goes on
+ * with the next frame. A truncated file ends early, after the frames that could be decoded. */
+cpose_status cpose_video_read(cpose_video_reader *reader, cpose_image **frame_out, int64_t *index_out);
+
+/* Writes H.264 (libx264, yuv420p) into an MP4 (or any container FFmpeg picks from the name: .mkv, .avi). */
+typedef struct cpose_video_writer cpose_video_writer;
+
+/* Frames of width x height at `fps` (odd sizes are padded by one pixel: H.264 4:2:0 needs even sizes). The
+ * data goes to a temporary file beside `path`, renamed over it by cpose_video_writer_close, so a killed run
+ * leaves no truncated video under `path`. */
+cpose_status cpose_video_writer_open(const char *path, int width, int height, double fps,
+                                     cpose_video_writer **writer_out);
+/* Encodes one frame (borrowed for the call; its size must be the writer's). */
+cpose_status cpose_video_write(cpose_video_writer *writer, const cpose_image *frame);
+/* Flushes the encoder, finishes the file and renames it into place; frees the writer either way. With
+ * `keep` 0 the temporary file is removed instead (an aborted run). */
+cpose_status cpose_video_writer_close(cpose_video_writer *writer, int keep);
+
+/* ---------------------------------------------------------------------------------------------------- */
+/* Pose tracking: stable person ids through a video                                                     */
+/* ---------------------------------------------------------------------------------------------------- */
+
+typedef struct cpose_tracker_params {
+  int confirm_frames;  /* 3: a new track is confirmed (gets an id) after this many matched frames in a row;
+                          tracks born in the first frame are confirmed at once */
+  int max_lost_frames; /* 30: a track unmatched this long is dropped; until then it can be re-identified */
+  float min_score;     /* 0.1: persons scoring below this start no track (they may continue one) */
+  float iou_weight;    /* 0.5, 0.5, 0.3: weights of the cost's terms: 1 - box IoU with the predicted box, */
+  float oks_weight;    /*   1 - OKS between the track's last pose (moved with its box) and the new pose, */
+  float appearance_weight; /* 0.3: and the distance of torso colour histograms (0: not used) */
+  float max_cost;      /* 0.8: pairs costing more than this are never matched */
+} cpose_tracker_params;
+
+cpose_tracker_params cpose_tracker_params_default(void);
+
+/* Tracks persons from frame to frame: a constant-velocity Kalman filter per person on the box (center, size
+ * and their velocities), assignment by the Hungarian method on the cost above. Ids start at 1 and are never
+ * reused. */
+typedef struct cpose_tracker cpose_tracker;
+
+cpose_status cpose_tracker_create(const cpose_tracker_params *params, cpose_tracker **tracker_out);
+void cpose_tracker_destroy(cpose_tracker *tracker);
+
+/* Takes the persons of the next frame (in order; `image` is that frame, borrowed, for the appearance cue; may
+ * be NULL) and sets each person's track_id: its confirmed track's id, or 0 while its track is tentative.
+ * Persons, boxes and keypoints are otherwise left as they are. */
+cpose_status cpose_tracker_update(cpose_tracker *tracker, const cpose_image *image, cpose_person *persons,
+                                  size_t count);
+
+/* Where the live tracks (confirmed, and matched in the last frame or lost for at most `max_age` frames) are
+ * predicted in the next frame: writes up to `capacity` boxes (score: the box score of the track's last person) and
+ * returns how many it wrote. A caller that skips the detector on some frames estimates poses in these boxes. */
+size_t cpose_tracker_predict(const cpose_tracker *tracker, int max_age, cpose_box *boxes, size_t capacity);
+
+/* ---------------------------------------------------------------------------------------------------- */
+/* Pipeline: source -> estimator (+ tracker) -> sink, stages on their own threads                        */
+/* ---------------------------------------------------------------------------------------------------- */
+
+/* One frame from a source. */
+typedef struct cpose_source_frame {
+  cpose_image *image;      /* transferred to the pipeline; NULL at the end of the source */
+  int64_t index;           /* the frame's index (video) or position (image lists): increasing */
+  const cpose_box *boxes;  /* with `has_boxes`: these boxes replace the detector (borrowed until the run ends) */
+  size_t box_count;
+  int has_boxes;
+} cpose_source_frame;
+
+/* Fills *frame_out with the next frame. At the end: CPOSE_OK with frame_out->image NULL. A frame that cannot
+ * be read fails (with cpose_last_error's message) and sets frame_out->index: the pipeline hands the failure to
+ * the sink in its place, and asks for the next frame. */
+typedef cpose_status (*cpose_source_fn)(void *user, cpose_source_frame *frame_out);
+
+/* One frame's results, handed to the sink in source order. */
+typedef struct cpose_result_frame {
+  int64_t index;
+  cpose_status status;     /* not CPOSE_OK: the frame failed; `error` says why, image and persons are NULL */
+  const char *error;
+  cpose_image *image;      /* the frame (the sink may draw on it); freed after the sink returns */
+  cpose_person *persons;   /* best score first; track ids set when tracking */
+  size_t count;
+  double read_ms, detect_ms, pose_ms, nms_ms, track_ms; /* time of each stage on this frame */
+  size_t box_count;        /* boxes whose pose was estimated */
+} cpose_result_frame;
+
+/* Consumes one frame's results (on the thread that called cpose_pipeline_run). A non-zero return stops the
+ * run as the stop flag does. */
+typedef int (*cpose_sink_fn)(void *user, cpose_result_frame *frame);
+
+typedef struct cpose_pipeline_params {
+  cpose_estimator_params estimator;
+  int track;                     /* assign track ids (cpose_tracker); only persons with an id are reported:
+                                    a new person from the frame their track is confirmed on */
+  cpose_tracker_params tracker;
+  int detect_every;              /* 1: the detector runs on every frame; k: on every k-th while tracking, the
+                                    tracks' predicted boxes standing in on the frames between */
+  int queue_length;              /* frames waiting between two stages (4): bounds the memory of a long video */
+  const volatile sig_atomic_t *stop; /* when it becomes non-zero (say, on SIGINT), no new frame is read; the
+                                        frames already read are finished and handed to the sink. May be NULL */
+} cpose_pipeline_params;
+
+cpose_pipeline_params cpose_pipeline_params_default(void);
+
+/* Runs source -> estimator -> sink until the source ends, the stop flag is set or the sink stops it: the
+ * source is read on one thread, the estimator and tracker run on another (with their own worker threads),
+ * the sink runs on the calling thread, with at most queue_length frames waiting between stages. Frame
+ * failures go to the sink and do not stop the run; the return is an error only when the pipeline itself
+ * cannot run (models missing, out of memory, threads). */
+cpose_status cpose_pipeline_run(const cpose_pipeline_params *params, cpose_source_fn source, void *source_user,
+                                cpose_sink_fn sink, void *sink_user);
 
 #ifdef __cplusplus
 }

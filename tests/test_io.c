@@ -303,16 +303,20 @@ static void test_openpose_combined(io_format format) {
   cpose_person a[1] = {make_person(10, 20, 17, 0)};
   cpose_person b[1] = {make_person(50, 60, 26, 2)}; /* more than 17: the first 17 are COCO's */
   cpose_person c[2] = {make_person(1, 2, 17, 0), make_person(3, 4, 17, 0)};
-  /* "a.jpg" twice (two folders): AlphaPose's dict merges them under one key, at its first place. */
+  /* "a.jpg" twice (two folders): written as they come, two entries under one key (AlphaPose's dict would
+   * merge them; cpose streams frames and does not hold them). */
   io_frame frames[4] = {{"x/a.jpg", a, 1}, {"nobody.jpg", NULL, 0}, {"b.jpg", b, 1}, {"y/a.jpg", c, 2}};
   char *text = write_to_string(format, frames, 4);
   cJSON *root = text ? cJSON_Parse(text) : NULL;
-  CHECK(cJSON_IsObject(root) && key_count(root) == 2); /* no entry for the image without persons */
-  if (key_count(root) == 2) {
-    CHECK(strcmp(root->child->string, "a.jpg") == 0 && strcmp(root->child->next->string, "b.jpg") == 0);
-    const cpose_person *in_a[3] = {&a[0], &c[0], &c[1]}, *in_b[1] = {&b[0]};
-    check_openpose_image(root->child, format, in_a, 3);
-    check_openpose_image(root->child->next, format, in_b, 1);
+  CHECK(cJSON_IsObject(root) && key_count(root) == 3); /* no entry for the image without persons */
+  if (key_count(root) == 3) {
+    const cJSON *first = root->child, *second = first->next, *third = second->next;
+    CHECK(strcmp(first->string, "a.jpg") == 0 && strcmp(second->string, "b.jpg") == 0 &&
+          strcmp(third->string, "a.jpg") == 0);
+    const cpose_person *in_a[1] = {&a[0]}, *in_b[1] = {&b[0]}, *in_c[2] = {&c[0], &c[1]};
+    check_openpose_image(first, format, in_a, 1);
+    check_openpose_image(second, format, in_b, 1);
+    check_openpose_image(third, format, in_c, 2);
   }
   cJSON_Delete(root);
   free(text);
@@ -542,11 +546,62 @@ static void test_alloc_failures(const char *dir) {
     if (i > 100) break;
   }
   CHECK(unexpected == 0);
-  CHECK(i >= 3 && i <= 100); /* the temporary name and the two grouping arrays */
+  CHECK(i >= 3 && i <= 100); /* the writer, its path and the temporary name */
   cpose_alloc_fail_after(0);
   CHECK(io_write_frame_file(dir, IO_FORMAT_CMU, frames) == CPOSE_ERR_OUT_OF_MEMORY);
   cpose_alloc_fail_after(-1);
   unlink(path);
+}
+
+/* Frame by frame: the file appears only when closed with keep, holds every frame added, and a frame that
+ * fails its check leaves the document valid. */
+static void test_results_writer(const char *dir) {
+  char path[512], names[1024];
+  snprintf(path, sizeof path, "%s/stream.json", dir);
+  cpose_person p[2] = {make_person(1, 2, 17, 0), make_person(3, 4, 17, 7)};
+  io_frame good[2] = {{"0.jpg", p, 1}, {"1.jpg", p, 2}}, bad = {"name.jpg", p, 1}; /* no COCO id */
+  io_results_writer *w = NULL;
+  CHECK_OK(io_results_writer_open(path, IO_FORMAT_COCO, &w));
+  CHECK_OK(io_results_writer_add(w, &good[0]));
+  list_dir(dir, names, sizeof names);
+  CHECK(strstr(names, "stream.json ") == NULL); /* only the temporary file so far */
+  CHECK(io_results_writer_add(w, &bad) == CPOSE_ERR_INVALID_ARGUMENT);
+  CHECK_OK(io_results_writer_add(w, &good[1]));
+  CHECK_OK(io_results_writer_close(w, true));
+  char *text = read_text(path);
+  cJSON *root = text ? cJSON_Parse(text) : NULL;
+  CHECK(cJSON_IsArray(root) && cJSON_GetArraySize(root) == 3);
+  const cJSON *last = cJSON_GetArrayItem(root, 2);
+  CHECK(last && cJSON_GetObjectItem(last, "image_id")->valueint == 1 && cJSON_GetObjectItem(last, "idx")->valueint == 7);
+  cJSON_Delete(root);
+  free(text);
+  unlink(path);
+  CHECK_OK(io_results_writer_open(path, IO_FORMAT_ALPHAPOSE, &w));
+  CHECK_OK(io_results_writer_add(w, &good[0]));
+  CHECK_OK(io_results_writer_close(w, false));
+  list_dir(dir, names, sizeof names);
+  CHECK(names[0] == '\0'); /* nothing left behind */
+}
+
+/* One line per frame, flushed: what survives a crash. */
+static void test_json_lines(void) {
+  cpose_person p[1] = {make_person(1, 2, 17, 3)};
+  io_frame frames[2] = {{"dir/5.jpg", p, 1}, {"6.jpg", NULL, 0}};
+  char *text = NULL;
+  size_t size = 0;
+  FILE *f = open_memstream(&text, &size);
+  CHECK_OK(io_write_json_line(f, IO_FORMAT_ALPHAPOSE, &frames[0]));
+  CHECK_OK(io_write_json_line(f, IO_FORMAT_ALPHAPOSE, &frames[1]));
+  fclose(f);
+  char *second = text ? strchr(text, '\n') : NULL;
+  CHECK(second != NULL && strcmp(second + 1, "{\"image_id\": \"6.jpg\", \"persons\": []}\n") == 0);
+  if (second) *second = '\0';
+  cJSON *line = text ? cJSON_Parse(text) : NULL;
+  const cJSON *persons = cJSON_GetObjectItem(line, "persons");
+  CHECK(cJSON_IsString(cJSON_GetObjectItem(line, "image_id")) && cJSON_GetArraySize(persons) == 1);
+  CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(cJSON_GetArrayItem(persons, 0), "keypoints")) == 51);
+  cJSON_Delete(line);
+  free(text);
 }
 
 /* ---- rendering ---------------------------------------------------------------------------------------- */
@@ -755,6 +810,8 @@ int main(void) {
   test_escaping();
   test_atomic(dir);
   test_alloc_failures(dir);
+  test_results_writer(dir);
+  test_json_lines();
   test_render_limb();
   test_render_threshold();
   test_render_tracks();

@@ -473,8 +473,7 @@ cpose_eval_params cpose_eval_params_default(void) {
   return params;
 }
 
-/* vars_out (k): (2 sigma)^2 for the keypoint set or the caller's sigmas. */
-static cpose_status make_vars(const cpose_eval_params *params, double **vars_out, size_t *k_out) {
+cpose_status eval_make_vars(const cpose_eval_params *params, double **vars_out, size_t *k_out) {
   const double *sigmas = params->sigmas;
   size_t k = params->sigma_count;
   if (!sigmas) {
@@ -514,7 +513,7 @@ cpose_status cpose_eval_coco(const char *gt_json, size_t gt_size, const char *dt
   memset(&ctx, 0, sizeof ctx);
   double *vars = NULL;
   size_t k = 0;
-  cpose_status status = make_vars(params, &vars, &k);
+  cpose_status status = eval_make_vars(params, &vars, &k);
   if (status == CPOSE_OK) status = eval_data_load(gt_json, gt_size, dt_json, dt_size, k, &data);
   if (status == CPOSE_OK) {
     ctx.data = &data;

@@ -10,6 +10,8 @@
  * Beyond pycocotools, a result's image_id may be the file name of a ground-truth image (AlphaPose writes
  * them so), and fields that pycocotools needs but real files sometimes lack get its natural defaults
  * (iscrowd 0, num_keypoints counted from the labels, keypoints absent = none labelled).
+ * Track ids (an annotation's 'track_id', a result's 'track_id' or AlphaPose's 'idx') are read for tracking
+ * evaluation (mot_eval.c), which needs them; COCO evaluation does not look at them, nor fails on odd ones.
  */
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -98,6 +100,25 @@ static cpose_status list_length(const cJSON *list, const char *what, size_t *cou
   }
   *count_out = n;
   return CPOSE_OK;
+}
+
+/* An entry's track id: the first of `keys` it has. Without one (or with one that is not an integer) the entry
+ * has no track, which is an error only where tracks are required. */
+static cpose_status read_track(const cJSON *object, const char *const *keys, size_t key_count, bool required,
+                               bool *has_track, int64_t *track, const char *where) {
+  *has_track = false;
+  *track = 0;
+  for (size_t i = 0; i < key_count; i++) {
+    const cJSON *item = field(object, keys[i]);
+    if (!item) continue;
+    *has_track = cpose_json_exact_integer(item, track);
+    if (!*has_track && required)
+      return cpose_fail(CPOSE_ERR_PARSE, "%s: track id '%s' is not an integer", where, keys[i]);
+    return CPOSE_OK;
+  }
+  if (!required) return CPOSE_OK;
+  return cpose_fail(CPOSE_ERR_PARSE, "%s: no track id ('%s'%s), which tracking evaluation needs", where,
+                    keys[0], key_count > 1 ? " or 'idx'" : "");
 }
 
 /* --- Sorted id lists ----------------------------------------------------------------------------------- */
@@ -199,7 +220,7 @@ static cpose_status read_gt(const cJSON *ann, size_t k, eval_gt *gt, double *key
   return status;
 }
 
-static cpose_status load_gts(const cJSON *list, eval_data *data) {
+static cpose_status load_gts(const cJSON *list, bool require_tracks, eval_data *data) {
   size_t n = 0;
   cpose_status status = list ? list_length(list, "ground truth: 'annotations'", &n) : CPOSE_OK;
   if (status != CPOSE_OK) return status;
@@ -227,6 +248,10 @@ static cpose_status load_gts(const cJSON *list, eval_data *data) {
       continue; /* pycocotools only looks up annotations of the listed images and categories */
     }
     status = read_gt(ann, k, gt, data->gt_keypoints + data->gt_count * 3 * k, where);
+    /* Ignored people take no part in tracking evaluation, so they need no track (crowd regions have none). */
+    static const char *const keys[] = {"track_id"};
+    if (status == CPOSE_OK)
+      status = read_track(ann, keys, 1, require_tracks && !gt->ignore, &gt->has_track, &gt->track, where);
     if (status != CPOSE_OK) return status;
     data->gt_count++;
   }
@@ -325,14 +350,17 @@ static double keypoint_extent(const double *keypoints, size_t k) {
   return (x1 - x0) * (y1 - y0);
 }
 
-static cpose_status read_dt(const cJSON *entry, size_t k, bool bbox_area, eval_dt *dt, double *keypoints,
-                            const char *where) {
+static cpose_status read_dt(const cJSON *entry, size_t k, bool bbox_area, bool require_tracks, eval_dt *dt,
+                            double *keypoints, const char *where) {
+  static const char *const keys[] = {"track_id", "idx"};
+  cpose_status status = read_track(entry, keys, 2, require_tracks, &dt->has_track, &dt->track, where);
+  if (status != CPOSE_OK) return status;
   if (!cpose_json_finite(field(entry, "score"), &dt->score)) {
     return cpose_fail(CPOSE_ERR_PARSE, "%s: 'score' is missing or not a finite number", where);
   }
   char hint[64];
   snprintf(hint, sizeof hint, " (%zu keypoints x 3)", k);
-  cpose_status status = read_numbers(field(entry, "keypoints"), "keypoints", 3 * k, keypoints, where, hint);
+  status = read_numbers(field(entry, "keypoints"), "keypoints", 3 * k, keypoints, where, hint);
   if (status != CPOSE_OK) return status;
   if (!bbox_area) {
     dt->area = keypoint_extent(keypoints, k);
@@ -351,7 +379,8 @@ static bool first_result_has_bbox(const cJSON *list) {
   return bbox && !(cJSON_IsArray(bbox) && bbox->child == NULL);
 }
 
-static cpose_status load_dts(const cJSON *list, const name_index *names, eval_data *data) {
+static cpose_status load_dts(const cJSON *list, const name_index *names, bool require_tracks,
+                             eval_data *data) {
   size_t n;
   if (!cJSON_IsArray(list)) return cpose_fail(CPOSE_ERR_PARSE, "results: expected a JSON list of detections");
   cpose_status status = list_length(list, "results", &n);
@@ -380,7 +409,8 @@ static cpose_status load_dts(const cJSON *list, const name_index *names, eval_da
       data->dt_skipped++;
       continue;
     }
-    status = read_dt(entry, k, bbox_area, dt, data->dt_keypoints + data->dt_count * 3 * k, where);
+    status =
+        read_dt(entry, k, bbox_area, require_tracks, dt, data->dt_keypoints + data->dt_count * 3 * k, where);
     if (status != CPOSE_OK) return status;
     data->dt_count++;
   }
@@ -389,32 +419,42 @@ static cpose_status load_dts(const cJSON *list, const name_index *names, eval_da
 
 /* --- Both files ---------------------------------------------------------------------------------------- */
 
-static cpose_status load_ground_truth(const cJSON *root, eval_data *data) {
+static cpose_status load_ground_truth(const cJSON *root, bool require_tracks, eval_data *data) {
   if (!cJSON_IsObject(root)) return cpose_fail(CPOSE_ERR_PARSE, "ground truth: expected a JSON object");
   cpose_status status = load_ids(field(root, "images"), "images", &data->image_ids, &data->image_count);
   if (status == CPOSE_OK) {
     status = load_ids(field(root, "categories"), "categories", &data->category_ids, &data->category_count);
   }
-  if (status == CPOSE_OK) status = load_gts(field(root, "annotations"), data);
+  if (status == CPOSE_OK) status = load_gts(field(root, "annotations"), require_tracks, data);
   return status;
 }
 
-cpose_status eval_data_load(const char *gt_json, size_t gt_size, const char *dt_json, size_t dt_size,
-                            size_t k, eval_data *data) {
+static cpose_status load_both(const char *gt_json, size_t gt_size, const char *dt_json, size_t dt_size,
+                              size_t k, bool require_tracks, eval_data *data) {
   memset(data, 0, sizeof *data);
   data->k = k;
   cJSON *gt_root = NULL, *dt_root = NULL;
   name_index names = {NULL, 0};
   cpose_status status = parse_json("ground truth", gt_json, gt_size, &gt_root);
-  if (status == CPOSE_OK) status = load_ground_truth(gt_root, data);
+  if (status == CPOSE_OK) status = load_ground_truth(gt_root, require_tracks, data);
   if (status == CPOSE_OK) status = parse_json("results", dt_json, dt_size, &dt_root);
   if (status == CPOSE_OK) status = build_name_index(field(gt_root, "images"), data, &names);
-  if (status == CPOSE_OK) status = load_dts(dt_root, &names, data);
+  if (status == CPOSE_OK) status = load_dts(dt_root, &names, require_tracks, data);
   cpose_free(names.entries);
   cJSON_Delete(dt_root);
   cJSON_Delete(gt_root);
   if (status != CPOSE_OK) eval_data_free(data);
   return status;
+}
+
+cpose_status eval_data_load(const char *gt_json, size_t gt_size, const char *dt_json, size_t dt_size,
+                            size_t k, eval_data *data) {
+  return load_both(gt_json, gt_size, dt_json, dt_size, k, false, data);
+}
+
+cpose_status eval_data_load_tracked(const char *gt_json, size_t gt_size, const char *dt_json, size_t dt_size,
+                                    size_t k, eval_data *data) {
+  return load_both(gt_json, gt_size, dt_json, dt_size, k, true, data);
 }
 
 void eval_data_free(eval_data *data) {

@@ -4,7 +4,8 @@
  * coco_load.c reads the ground truth and the results (JSON) into an eval_data: plain arrays in file order,
  * every image and category referred to by its index in a sorted id list. coco_eval.c runs pycocotools'
  * COCOeval (iouType 'keypoints') on it: per image OKS and greedy matching, then precision and recall
- * accumulated over all images. keypoint_sets.c holds the per-keypoint sigmas of the known keypoint sets.
+ * accumulated over all images. mot_eval.c counts the CLEAR MOT tracking events on the same data, read with
+ * track ids. keypoint_sets.c holds the per-keypoint sigmas of the known keypoint sets.
  */
 #ifndef CPOSE_EVAL_H
 #define CPOSE_EVAL_H
@@ -29,6 +30,8 @@ typedef struct eval_gt {
   double bbox[4];  /* x, y, width, height: the region for a person without labelled keypoints */
   bool crowd;      /* iscrowd: may match any number of detections */
   bool ignore;     /* iscrowd, or num_keypoints == 0: neither a miss nor a hit */
+  bool has_track;  /* the annotation has an integer 'track_id' */
+  int64_t track;   /* that 'track_id' (tracking evaluation, mot_eval.c); 0 without one */
 } eval_gt;
 
 /* One detection (result entry) that takes part (its category is in the ground truth's list). */
@@ -37,6 +40,8 @@ typedef struct eval_dt {
   size_t category; /* index into eval_data.category_ids */
   double score;
   double area; /* what pycocotools' loadRes sets: the keypoints' extent, or the 'bbox' area (coco_load.c) */
+  bool has_track; /* the entry has an integer 'track_id' or, as AlphaPose writes it, 'idx' */
+  int64_t track;  /* that id ('track_id' first); 0 without one */
 } eval_dt;
 
 typedef struct eval_data {
@@ -55,10 +60,20 @@ typedef struct eval_data {
 } eval_data;
 
 /* Parses both files (each `size` bytes, not NUL-terminated) for `k` keypoints per person. Every malformed
- * entry is an error that names it (its index and image_id). On failure `data` holds nothing to free. */
+ * entry is an error that names it (its index and image_id). Track ids are read where an entry has one and
+ * are otherwise not looked at. On failure `data` holds nothing to free. */
 cpose_status eval_data_load(const char *gt_json, size_t gt_size, const char *dt_json, size_t dt_size,
                             size_t k, eval_data *data);
+/* The same for tracking evaluation: every annotation that counts (not ignored) and every result that takes
+ * part must carry an integer track id, else CPOSE_ERR_PARSE names the entry. */
+cpose_status eval_data_load_tracked(const char *gt_json, size_t gt_size, const char *dt_json, size_t dt_size,
+                                    size_t k, eval_data *data);
 void eval_data_free(eval_data *data);
+
+/* The OKS variances (2 sigma)^2 of params' keypoint set or sigmas: *vars_out (transferred, cpose_free) holds
+ * *k_out values. Unknown sets, counts outside 1..CPOSE_EVAL_MAX_KEYPOINTS and non-positive sigmas fail with
+ * CPOSE_ERR_INVALID_ARGUMENT (CPOSE_ERR_NOT_FOUND for a set's name). */
+cpose_status eval_make_vars(const cpose_eval_params *params, double **vars_out, size_t *k_out);
 
 /* Object keypoint similarity of one detection with one ground truth, as pycocotools' computeOks:
  * gt (k, 3) x, y, v and dt (k, 3) x, y, score; vars[i] = (2 sigma_i)^2; gt_bbox x, y, w, h; gt_area the

@@ -24,11 +24,12 @@
  *               cmu:  {"version": "AlphaPose v0.3", "bodies": [{"joints": [54 numbers]}, ...]}
  *               open: {"version": "AlphaPose v0.3", "people": [{"pose_keypoints_2d": [54 numbers]}, ...]}
  *             AlphaPose writes, for both, <outdir>/alphapose-results.json holding one object keyed by image
- *             file name ({"a.jpg": {...}, "b.jpg": {...}}, in order of first appearance; frames that share a
- *             file name are merged into one entry, their persons in frame order) and, in <outdir>/sep-json/,
+ *             file name ({"a.jpg": {...}, "b.jpg": {...}}, in frame order) and, in <outdir>/sep-json/,
  *             one file per image named after the file name up to its first '.' ("a.jpg" -> "a.json")
  *             holding that image's object. Images without persons appear in neither (AlphaPose creates an
- *             entry on an image's first person). io_write_results writes the first, io_write_frame_file one
+ *             entry on an image's first person). cpose writes frames as they finish, so two frames with the
+ *             same file name (from two folders) give two entries with one key where AlphaPose's dict would
+ *             merge them. io_write_results writes the first, io_write_frame_file one
  *             of the second; the caller creates the sep-json folder.
  *
  * Numbers are written with 9 significant digits ("%.9g"), which reads back as the same float32. JSON has
@@ -89,6 +90,21 @@ cpose_status io_write_results(const char *path, io_format format, const io_frame
  * the stream reports an error. The stream is borrowed and left open. */
 cpose_status io_write_results_stream(FILE *stream, io_format format, const io_frame *frames,
                                      size_t frame_count);
+
+/* The same, frame by frame, for runs too long to hold in memory (video, large folders): open writes the
+ * opening bracket to a temporary file beside `path`, add appends a frame (checked as above; a frame that
+ * fails its check is not written and the file stays valid), close with `keep` finishes the document and
+ * renames it over `path` (without: removes it). Close frees the writer either way. */
+typedef struct io_results_writer io_results_writer;
+cpose_status io_results_writer_open(const char *path, io_format format, io_results_writer **writer_out);
+cpose_status io_results_writer_add(io_results_writer *writer, const io_frame *frame);
+cpose_status io_results_writer_close(io_results_writer *writer, bool keep);
+
+/* Appends one JSON line for the frame to `stream` and flushes it, so that the frames written survive a
+ * crash: {"image_id": <as in the list formats>, "persons": [<the list formats' person objects>]} (a frame
+ * without persons gives "persons": []). `format` coco gives integer image ids; every other format the
+ * alphapose objects. */
+cpose_status io_write_json_line(FILE *stream, io_format format, const io_frame *frame);
 
 /* For the per-image formats (cmu, open): writes the frame's object to "<dir>/<stem>.json", stem being the
  * file name up to its first '.', completely or not at all (as io_write_results). `dir` must exist. A frame

@@ -234,20 +234,6 @@ static void put_person(FILE *f, io_format format, const io_frame *frame, size_t 
   fprintf(f, "], \"idx\": %" PRId64 "}", idx);
 }
 
-/* One person per line, so that the file greps and diffs well; still one JSON document. */
-static void put_person_list(FILE *f, io_format format, const io_frame *frames, size_t frame_count) {
-  bool first = true;
-  fputc('[', f);
-  for (size_t i = 0; i < frame_count; i++) {
-    for (size_t j = 0; j < frames[i].count; j++) {
-      fputs(first ? "\n" : ",\n", f);
-      put_person(f, format, &frames[i], j);
-      first = false;
-    }
-  }
-  fputs(first ? "]\n" : "\n]\n", f);
-}
-
 /* ---- cmu and open: objects per image ------------------------------------------------------------------ */
 
 /* The 18 OpenPose points of a person with at least 17 COCO keypoints. The neck is the shoulders' midpoint
@@ -263,136 +249,112 @@ static void openpose_points(const cpose_person *p, cpose_keypoint out[OPENPOSE_P
   for (int i = 0; i < OPENPOSE_POINTS; i++) out[i] = coco[openpose_order[i]];
 }
 
-/* A frame of the combined file: `frame` indexes the caller's frames; `name` is its file name without folders.
- */
-typedef struct name_entry {
-  const char *name;
-  size_t frame;
-} name_entry;
-
-/* {"version": ..., "<people_key>": [{"<points_key>": [...]}, ...]} with the persons of `entries`' frames. */
-static void put_openpose_image(FILE *f, const format_info *info, const io_frame *frames,
-                               const name_entry *entries, size_t entry_count) {
+/* {"version": ..., "<people_key>": [{"<points_key>": [...]}, ...]} with the frame's persons. */
+static void put_openpose_image(FILE *f, const format_info *info, const io_frame *frame) {
   fprintf(f, "{\"version\": \"%s\", \"%s\": [", OPENPOSE_VERSION, info->people_key);
-  bool first = true;
-  for (size_t e = 0; e < entry_count; e++) {
-    const io_frame *frame = &frames[entries[e].frame];
-    for (size_t j = 0; j < frame->count; j++) {
-      cpose_keypoint points[OPENPOSE_POINTS];
-      openpose_points(&frame->persons[j], points);
-      fprintf(f, "%s{\"%s\": [", first ? "" : ", ", info->points_key);
-      put_keypoints(f, points, OPENPOSE_POINTS);
-      fputs("]}", f);
-      first = false;
-    }
+  for (size_t j = 0; j < frame->count; j++) {
+    cpose_keypoint points[OPENPOSE_POINTS];
+    openpose_points(&frame->persons[j], points);
+    fprintf(f, "%s{\"%s\": [", j ? ", " : "", info->points_key);
+    put_keypoints(f, points, OPENPOSE_POINTS);
+    fputs("]}", f);
   }
   fputs("]}", f);
 }
 
-/* A run of `count` entries, from `start` in the name-sorted entries, that share a file name; `first_frame` is
- * where that name first appears. */
-typedef struct image_group {
-  size_t start, count, first_frame;
-} image_group;
+/* ---- documents, frame by frame ------------------------------------------------------------------------ */
 
-static int compare_entries(const void *a, const void *b) {
-  const name_entry *x = a, *y = b;
-  int c = strcmp(x->name, y->name);
-  if (c != 0) return c;
-  return (x->frame > y->frame) - (x->frame < y->frame);
-}
-
-static int compare_groups(const void *a, const void *b) {
-  const image_group *x = a, *y = b;
-  return (x->first_frame > y->first_frame) - (x->first_frame < y->first_frame);
-}
-
-/* The combined file, keyed by file name. AlphaPose builds a dict: frames that share a name share one entry
- * and keys keep the order of first appearance. Sorting by (name, frame) groups them in O(n log n); sorting
- * the groups by their first frame restores that order. */
-static cpose_status put_openpose_combined(FILE *f, const format_info *info, const io_frame *frames,
-                                          size_t frame_count) {
-  size_t entry_count = 0;
-  for (size_t i = 0; i < frame_count; i++) entry_count += frames[i].count > 0;
-  if (entry_count == 0) {
-    fputs("{}\n", f);
-    return CPOSE_OK;
-  }
-  name_entry *entries = cpose_calloc(entry_count, sizeof *entries);
-  image_group *groups = cpose_calloc(entry_count, sizeof *groups);
-  if (!entries || !groups) {
-    cpose_free(entries);
-    cpose_free(groups);
-    return cpose_fail(CPOSE_ERR_OUT_OF_MEMORY, "out of memory grouping %zu images by name", entry_count);
-  }
-  size_t n = 0, group_count = 0;
-  for (size_t i = 0; i < frame_count; i++) {
-    if (frames[i].count > 0) entries[n++] = (name_entry){base_name(frames[i].image_name), i};
-  }
-  qsort(entries, entry_count, sizeof *entries, compare_entries);
-  for (size_t e = 0; e < entry_count; e++) {
-    if (e == 0 || strcmp(entries[e].name, entries[e - 1].name) != 0) {
-      groups[group_count++] = (image_group){e, 0, entries[e].frame};
-    }
-    groups[group_count - 1].count++;
-  }
-  qsort(groups, group_count, sizeof *groups, compare_groups);
-  fputc('{', f);
-  for (size_t g = 0; g < group_count; g++) {
-    fputs(g == 0 ? "\n" : ",\n", f);
-    put_string(f, entries[groups[g].start].name);
-    fputs(": ", f);
-    put_openpose_image(f, info, frames, entries + groups[g].start, groups[g].count);
-  }
-  fputs("\n}\n", f);
-  cpose_free(entries);
-  cpose_free(groups);
-  return CPOSE_OK;
-}
-
-/* ---- writing ------------------------------------------------------------------------------------------ */
-
-/* What one file holds: the results of `frames`; `single` for a per-image file. */
-typedef struct write_job {
+/* A document being written: alphapose and coco are a list with one person per line (so that the file greps
+ * and diffs well), cmu and open an object with one "<file name>": {...} entry per image that has persons. */
+typedef struct document {
+  FILE *f;
   io_format format;
-  const io_frame *frames;
-  size_t frame_count;
-  bool single;
-} write_job;
+  bool empty; /* nothing after the opening bracket yet */
+} document;
+
+static void document_begin(document *d, FILE *f, io_format format) {
+  *d = (document){f, format, true};
+  fputc(find_format(format)->openpose ? '{' : '[', f);
+}
+
+/* Appends a checked frame. */
+static void document_add(document *d, const io_frame *frame) {
+  const format_info *info = find_format(d->format);
+  for (size_t j = 0; j < (info->openpose ? (frame->count > 0) : frame->count); j++) {
+    fputs(d->empty ? "\n" : ",\n", d->f);
+    d->empty = false;
+    if (!info->openpose) {
+      put_person(d->f, d->format, frame, j);
+      continue;
+    }
+    put_string(d->f, base_name(frame->image_name));
+    fputs(": ", d->f);
+    put_openpose_image(d->f, info, frame);
+  }
+}
+
+static void document_end(document *d) {
+  bool openpose = find_format(d->format)->openpose;
+  if (!d->empty) fputc('\n', d->f);
+  fputs(openpose ? "}\n" : "]\n", d->f);
+}
 
 static cpose_status check_stream(FILE *f) {
   if (fflush(f) != 0 || ferror(f)) return cpose_fail(CPOSE_ERR_IO, "write failed: %s", strerror(errno));
   return CPOSE_OK;
 }
 
-/* Writes the job's text; its inputs were checked. */
-static cpose_status put_job(FILE *f, const write_job *job) {
-  const format_info *info = find_format(job->format);
-  cpose_status status = CPOSE_OK;
-  if (job->single) {
-    name_entry only = {base_name(job->frames[0].image_name), 0};
-    put_openpose_image(f, info, job->frames, &only, 1);
-    fputc('\n', f);
-  } else if (info->openpose) {
-    status = put_openpose_combined(f, info, job->frames, job->frame_count);
-  } else {
-    put_person_list(f, job->format, job->frames, job->frame_count);
-  }
-  return status == CPOSE_OK ? check_stream(f) : status;
-}
+/* ---- results files ------------------------------------------------------------------------------------ */
 
-/* Writes the job to a temporary file renamed over `path` once complete (core/file.h). */
-static cpose_status write_file_atomic(const char *path, const write_job *job) {
+struct io_results_writer {
   cpose_atomic_file file;
-  cpose_status status = cpose_atomic_open(path, &file);
-  if (status != CPOSE_OK) return status;
-  status = put_job(file.stream, job);
+  document doc;
+  char *path;
+};
+
+cpose_status io_results_writer_open(const char *path, io_format format, io_results_writer **writer_out) {
+  if (!path || !writer_out) return cpose_fail(CPOSE_ERR_INVALID_ARGUMENT, "io_results_writer_open: NULL argument");
+  if (!find_format(format)) return cpose_fail(CPOSE_ERR_INVALID_ARGUMENT, "unknown result format %d", (int)format);
+  io_results_writer *w = cpose_calloc(1, sizeof *w);
+  char *copy = cpose_strdup(path);
+  if (!w || !copy) {
+    cpose_free(w);
+    cpose_free(copy);
+    return cpose_fail(CPOSE_ERR_OUT_OF_MEMORY, "%s: out of memory", path);
+  }
+  w->path = copy;
+  cpose_status status = cpose_atomic_open(w->path, &w->file);
   if (status != CPOSE_OK) {
-    cpose_fail_context(status, "%s", path);
-    cpose_atomic_abandon(&file);
+    cpose_free(w->path);
+    cpose_free(w);
     return status;
   }
-  return cpose_atomic_commit(&file);
+  document_begin(&w->doc, w->file.stream, format);
+  *writer_out = w;
+  return CPOSE_OK;
+}
+
+cpose_status io_results_writer_add(io_results_writer *w, const io_frame *frame) {
+  if (!w || !frame) return cpose_fail(CPOSE_ERR_INVALID_ARGUMENT, "io_results_writer_add: NULL argument");
+  cpose_status status = check_frame(w->doc.format, frame);
+  if (status != CPOSE_OK) return status;
+  document_add(&w->doc, frame);
+  if (ferror(w->doc.f)) return cpose_fail(CPOSE_ERR_IO, "%s: write failed: %s", w->path, strerror(errno));
+  return CPOSE_OK;
+}
+
+cpose_status io_results_writer_close(io_results_writer *w, bool keep) {
+  if (!w) return CPOSE_OK;
+  cpose_status status = CPOSE_OK;
+  if (keep) {
+    document_end(&w->doc);
+    status = cpose_atomic_commit(&w->file);
+  } else {
+    cpose_atomic_abandon(&w->file);
+  }
+  cpose_free(w->path);
+  cpose_free(w);
+  return status;
 }
 
 cpose_status io_write_results(const char *path, io_format format, const io_frame *frames,
@@ -400,8 +362,14 @@ cpose_status io_write_results(const char *path, io_format format, const io_frame
   if (!path) return cpose_fail(CPOSE_ERR_INVALID_ARGUMENT, "io_write_results: path is NULL");
   cpose_status status = check_frames(format, frames, frame_count);
   if (status != CPOSE_OK) return cpose_fail_context(status, "%s", path);
-  write_job job = {format, frames, frame_count, false};
-  return write_file_atomic(path, &job);
+  io_results_writer *w = NULL;
+  status = io_results_writer_open(path, format, &w);
+  for (size_t i = 0; status == CPOSE_OK && i < frame_count; i++) status = io_results_writer_add(w, &frames[i]);
+  if (status != CPOSE_OK) {
+    io_results_writer_close(w, false);
+    return status;
+  }
+  return io_results_writer_close(w, true);
 }
 
 cpose_status io_write_results_stream(FILE *stream, io_format format, const io_frame *frames,
@@ -409,8 +377,27 @@ cpose_status io_write_results_stream(FILE *stream, io_format format, const io_fr
   if (!stream) return cpose_fail(CPOSE_ERR_INVALID_ARGUMENT, "io_write_results_stream: stream is NULL");
   cpose_status status = check_frames(format, frames, frame_count);
   if (status != CPOSE_OK) return status;
-  write_job job = {format, frames, frame_count, false};
-  return put_job(stream, &job);
+  document doc;
+  document_begin(&doc, stream, format);
+  for (size_t i = 0; i < frame_count; i++) document_add(&doc, &frames[i]);
+  document_end(&doc);
+  return check_stream(stream);
+}
+
+cpose_status io_write_json_line(FILE *stream, io_format format, const io_frame *frame) {
+  if (!stream || !frame) return cpose_fail(CPOSE_ERR_INVALID_ARGUMENT, "io_write_json_line: NULL argument");
+  if (format != IO_FORMAT_ALPHAPOSE && format != IO_FORMAT_COCO) format = IO_FORMAT_ALPHAPOSE;
+  cpose_status status = check_frame(format, frame);
+  if (status != CPOSE_OK) return status;
+  fputs("{\"image_id\": ", stream);
+  put_image_id(stream, format, frame->image_name);
+  fputs(", \"persons\": [", stream);
+  for (size_t j = 0; j < frame->count; j++) {
+    if (j > 0) fputs(", ", stream);
+    put_person(stream, format, frame, j);
+  }
+  fputs("]}\n", stream);
+  return check_stream(stream);
 }
 
 cpose_status io_write_frame_file(const char *dir, io_format format, const io_frame *frame) {
@@ -437,8 +424,13 @@ cpose_status io_write_frame_file(const char *dir, io_format format, const io_fra
   path[dir_length] = '/';
   memcpy(path + dir_length + 1, base, stem);
   memcpy(path + dir_length + 1 + stem, ".json", sizeof ".json");
-  write_job job = {format, frame, 1, true};
-  status = write_file_atomic(path, &job);
+  cpose_atomic_file file;
+  status = cpose_atomic_open(path, &file);
+  if (status == CPOSE_OK) {
+    put_openpose_image(file.stream, info, frame);
+    fputc('\n', file.stream);
+    status = cpose_atomic_commit(&file);
+  }
   cpose_free(path);
   return status;
 }

@@ -197,10 +197,12 @@ cpose_status cpose_estimator_run(cpose_estimator *e, const cpose_image *image, c
   status = estimate_poses(e, image, found, count, persons);
   cpose_free(found);
   double t2 = now_ms();
+  size_t estimated = count;
   if (status == CPOSE_OK && e->params.pose_nms) status = cpose_pose_nms(persons, count, &e->params.nms, &count);
   for (size_t i = 0; status == CPOSE_OK && i < count; i++) persons[i].score = person_score(&persons[i], e->params.score);
   if (status == CPOSE_OK) qsort(persons, count, sizeof *persons, by_score_descending);
-  e->times = (cpose_stage_times){.detect_ms = t1 - t0, .pose_ms = t2 - t1, .nms_ms = now_ms() - t2};
+  e->times = (cpose_stage_times){
+      .detect_ms = t1 - t0, .pose_ms = t2 - t1, .nms_ms = now_ms() - t2, .box_count = estimated};
   if (status != CPOSE_OK) {
     cpose_free(persons);
     return status;

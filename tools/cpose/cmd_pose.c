@@ -1,9 +1,12 @@
 /*
- * The main job: cpose [--image F | --indir D | --list L] --outdir DIR [options]
- * Reads each image, runs the estimator (or uses a detections file's boxes), and writes the results in
- * AlphaPose's vocabulary and formats. A bad image is reported and skipped; every other one is processed and
- * written; the exit status says whether anything failed.
+ * The main job: cpose [--image F | --indir D | --list L | --video F | --webcam N] --outdir DIR [options]
+ * Parses the flags, picks the source, and runs the pipeline (include/cpose.h) from the source to the sink
+ * (frame_sink.c), in AlphaPose's vocabulary and formats. A bad image or frame is reported and skipped; every
+ * other one is processed and written; the exit status says whether anything failed. Ctrl-C finishes the
+ * frame at hand and leaves complete output files.
  */
+#include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,19 +14,23 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "frame_sink.h"
+#include "frame_source.h"
 #include "io/detfile.h"
 #include "io/io.h"
 #include "sources.h"
 
 static const char usage[] =
-    "Usage: cpose [--image F | --indir D | --list L] --outdir DIR [options]\n"
-    "Finds every person in the images, estimates their poses (17 COCO keypoints) and writes\n"
-    "DIR/alphapose-results.json (AlphaPose's format).\n"
+    "Usage: cpose [--image F | --indir D | --list L | --video F | --webcam N] --outdir DIR [options]\n"
+    "Finds every person in the images or video frames, estimates their poses (17 COCO keypoints), tracks\n"
+    "them with --pose-track, and writes DIR/alphapose-results.json (AlphaPose's format).\n"
     "\n"
     "Input:\n"
     "  --image F            one image (JPEG or PNG)\n"
     "  --indir D            every .jpg/.jpeg/.png in folder D, in natural order\n"
     "  --list L             the images named in file L, one per line (relative to --indir when given)\n"
+    "  --video F            a video file (any format FFmpeg reads); frames are named <index>.jpg\n"
+    "  --webcam N           webcam N (/dev/videoN); runs until Ctrl-C\n"
     "  --detfile FILE       person boxes from a COCO-style detections file instead of the detector\n"
     "                       ([{image_id, bbox: [x,y,w,h], score}, ...]; image_id a number or a file name)\n"
     "Output:\n"
@@ -31,9 +38,19 @@ static const char usage[] =
     "  --format F           alphapose (default), coco (integer image_id from the file name), cmu, open\n"
     "                       (OpenPose-style, 18 points with a neck; also one file per image in DIR/sep-json/)\n"
     "  --save-img           also write each image with skeletons drawn to DIR/vis/\n"
+    "  --save-video         also write the frames with skeletons drawn to DIR/AlphaPose_<name>.mp4 (H.264,\n"
+    "                       the input's size and frame rate)\n"
+    "  --stream-json        also append each frame's results as a JSON line to DIR/alphapose-results.jsonl\n"
+    "                       as soon as it is done (survives a crash)\n"
     "  --showbox            draw the boxes and scores too\n"
     "  --vis-thresh T       keypoints below this confidence are not drawn (default 0.2)\n"
     "  --profile            print the time per stage\n"
+    "Tracking:\n"
+    "  --pose-track         give each person an id that stays the same from frame to frame (the JSON's\n"
+    "                       idx; drawn in one colour per person)\n"
+    "  --detect-every K     with --pose-track: run the detector on every K-th frame only, and estimate the\n"
+    "                       poses in the tracks' predicted boxes on the frames between (default 1)\n"
+    "  --qsize N            frames waiting between two stages of the pipeline (default 4)\n"
     "Models and accuracy:\n"
     "  --fast               speed first: MoveNet Lightning (192x192) instead of Thunder (256x256), no flip\n"
     "                       test, no refinement (add --flip, --refine to have them)\n"
@@ -58,7 +75,9 @@ static const char usage[] =
 typedef struct pose_options_cli {
   const char *image, *indir, *list, *outdir, *detfile, *format, *pose_model, *decoder, *threads, *models;
   const char *det_thresh, *box_nms, *box_scale, *min_box_area, *vis_thresh, *score;
+  const char *video, *webcam, *detect_every, *qsize;
   bool save_img, showbox, profile, fast, flip, no_flip, refine, no_refine, stretch, no_pose_nms;
+  bool save_video, stream_json, pose_track;
 } pose_options_cli;
 
 static int parse_flags(int argc, char **argv, pose_options_cli *o) {
@@ -71,14 +90,17 @@ static int parse_flags(int argc, char **argv, pose_options_cli *o) {
                 {"--pose-model", &o->pose_model}, {"--decoder", &o->decoder}, {"--threads", &o->threads},
                 {"--models", &o->models},     {"--det-thresh", &o->det_thresh}, {"--box-nms", &o->box_nms},
                 {"--box-scale", &o->box_scale}, {"--min-box-area", &o->min_box_area},
-                {"--vis-thresh", &o->vis_thresh}, {"--score", &o->score}};
+                {"--vis-thresh", &o->vis_thresh}, {"--score", &o->score}, {"--video", &o->video},
+                {"--webcam", &o->webcam}, {"--detect-every", &o->detect_every}, {"--qsize", &o->qsize}};
   struct {
     const char *flag;
     bool *value;
   } switches[] = {{"--save-img", &o->save_img}, {"--showbox", &o->showbox}, {"--profile", &o->profile},
                   {"--fast", &o->fast},         {"--flip", &o->flip},       {"--refine", &o->refine},
                   {"--no-flip", &o->no_flip},   {"--no-refine", &o->no_refine},
-                  {"--stretch", &o->stretch},   {"--no-pose-nms", &o->no_pose_nms}};
+                  {"--stretch", &o->stretch},   {"--no-pose-nms", &o->no_pose_nms},
+                  {"--save-video", &o->save_video}, {"--stream-json", &o->stream_json},
+                  {"--pose-track", &o->pose_track}};
   for (int i = 0; i < argc; i++) {
     bool matched = false, missing = false;
     for (size_t f = 0; f < sizeof values / sizeof values[0] && !matched; f++) {
@@ -90,8 +112,9 @@ static int parse_flags(int argc, char **argv, pose_options_cli *o) {
     }
     if (!matched) return cli_usage_error("", "unknown argument '%s'", argv[i]);
   }
-  int inputs = (o->image != NULL) + (o->list != NULL) + (o->indir != NULL && o->list == NULL);
-  if (inputs != 1) return cli_usage_error("", "give exactly one of --image, --indir and --list");
+  int inputs = (o->image != NULL) + (o->list != NULL) + (o->indir != NULL && o->list == NULL) +
+               (o->video != NULL) + (o->webcam != NULL);
+  if (inputs != 1) return cli_usage_error("", "give exactly one of --image, --indir, --list, --video and --webcam");
   if (!o->outdir) return cli_usage_error("", "--outdir is required");
   return CLI_OK;
 }
@@ -112,7 +135,8 @@ static int lookup(const char *name, const char *const *names) {
   return -1;
 }
 
-static int configure(const pose_options_cli *o, cpose_estimator_params *p, io_format *format, float *vis_thresh) {
+static int configure_estimator(const pose_options_cli *o, cpose_estimator_params *p, io_format *format,
+                               float *vis_thresh) {
   static const char *const formats[] = {"alphapose", "coco", "cmu", "open", NULL};
   static const char *const decoders[] = {"movenet", "argmax", "integral", NULL};
   static const char *const models[] = {"thunder", "lightning", NULL};
@@ -162,130 +186,139 @@ static int configure(const pose_options_cli *o, cpose_estimator_params *p, io_fo
   return CLI_OK;
 }
 
-/* What the run accumulates: one frame per image that worked, and the stage times. */
-typedef struct run_state {
-  io_frame *frames;
-  size_t frame_count;
-  size_t failed;
-  size_t person_count;
-  double load_ms, detect_ms, pose_ms, nms_ms, write_ms;
-} run_state;
-
-static void print_progress(size_t done, size_t total, const char *name, double elapsed_ms) {
-  if (!isatty(STDERR_FILENO)) return;
-  fprintf(stderr, "\r[%zu/%zu] %.1f img/s  %-40.40s", done, total, elapsed_ms > 0 ? done * 1e3 / elapsed_ms : 0.0,
-          name);
-  if (done == total) fputc('\n', stderr);
-}
-
-/* Draws the persons on the image and saves it as DIR/vis/<name>. */
-static cpose_status save_visual(cpose_image *image, const char *outdir, const char *name, const io_frame *frame,
-                                const pose_options_cli *o, float vis_thresh) {
-  char path[8192];
-  snprintf(path, sizeof path, "%s/vis/%s", outdir, name);
-  io_render_persons(image, frame->persons, frame->count, vis_thresh, o->showbox);
-  return cpose_image_save(image, path, 92);
-}
-
-/* Loads one image and estimates its persons into a new frame. Failures are reported by the caller. */
-static cpose_status process_image(cpose_estimator *estimator, const detfile *boxes_file, const char *path,
-                                  const pose_options_cli *o, io_format format, float vis_thresh, run_state *run) {
-  int64_t coco_id;
-  /* COCO results need an id from the file name: an image without one is reported and skipped up front, so
-   * that it cannot stop the other images' results from being written. */
-  if (format == IO_FORMAT_COCO && io_coco_image_id(sources_basename(path), &coco_id) != CPOSE_OK) {
-    return CPOSE_ERR_INVALID_ARGUMENT;
+static int configure(const pose_options_cli *o, cpose_pipeline_params *pp, sink_options *so) {
+  *pp = cpose_pipeline_params_default();
+  memset(so, 0, sizeof *so);
+  int code = configure_estimator(o, &pp->estimator, &so->format, &so->vis_thresh);
+  if (code != CLI_OK) return code;
+  long every = 1, qsize = pp->queue_length;
+  if (o->detect_every && !cli_parse_int(o->detect_every, 1, 1000, &every)) {
+    return cli_usage_error("", "--detect-every must be 1..1000, not '%s'", o->detect_every);
   }
-  cpose_image *image = NULL;
-  double t0 = cli_now_ms();
-  cpose_status status = cpose_image_load(path, &image);
-  if (status != CPOSE_OK) return status;
-  double t1 = cli_now_ms();
-  const char *name = sources_basename(path);
-  const cpose_box *boxes = NULL;
-  size_t box_count = 0;
-  if (boxes_file) box_count = detfile_boxes(boxes_file, -1, name, &boxes);
-  io_frame *frame = &run->frames[run->frame_count];
-  cpose_person *persons = NULL;
-  size_t count = 0;
-  static const cpose_box no_boxes[1];
-  status = cpose_estimator_run(estimator, image, boxes_file ? (boxes ? boxes : no_boxes) : NULL, box_count, &persons,
-                               &count);
-  if (status == CPOSE_OK) {
-    cpose_stage_times times;
-    cpose_estimator_times(estimator, &times);
-    run->detect_ms += times.detect_ms, run->pose_ms += times.pose_ms, run->nms_ms += times.nms_ms;
-    *frame = (io_frame){.image_name = name, .persons = persons, .count = count};
-    run->frame_count++;
-    run->person_count += count;
-    if (o->save_img) status = save_visual(image, o->outdir, name, frame, o, vis_thresh);
+  if (every > 1 && !o->pose_track) return cli_usage_error("", "--detect-every needs --pose-track");
+  if (o->qsize && !cli_parse_int(o->qsize, 1, 1000, &qsize)) {
+    return cli_usage_error("", "--qsize must be 1..1000, not '%s'", o->qsize);
   }
-  run->load_ms += t1 - t0;
-  cpose_image_destroy(image);
-  return status;
+  pp->detect_every = (int)every;
+  pp->queue_length = (int)qsize;
+  pp->track = o->pose_track;
+  so->outdir = o->outdir;
+  so->save_img = o->save_img;
+  so->showbox = o->showbox;
+  so->stream_json = o->stream_json;
+  return CLI_OK;
 }
 
-static cpose_status write_results(const pose_options_cli *o, io_format format, run_state *run) {
-  double t0 = cli_now_ms();
-  char path[8192];
-  snprintf(path, sizeof path, "%s/alphapose-results.json", o->outdir);
-  cpose_status status = io_write_results(path, format, run->frames, run->frame_count);
-  if (status == CPOSE_OK && (format == IO_FORMAT_CMU || format == IO_FORMAT_OPEN)) {
-    snprintf(path, sizeof path, "%s/sep-json", o->outdir);
-    status = cli_make_dirs(path);
-    for (size_t i = 0; status == CPOSE_OK && i < run->frame_count; i++) {
-      status = io_write_frame_file(path, format, &run->frames[i]);
+/* Ctrl-C: the first asks the pipeline to stop after the frame at hand; a second one kills as usual. */
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int signal_number) {
+  (void)signal_number;
+  interrupted = 1;
+}
+
+static void catch_interrupts(void) {
+  struct sigaction action;
+  memset(&action, 0, sizeof action);
+  action.sa_handler = on_interrupt;
+  action.sa_flags = SA_RESETHAND;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, NULL);
+  sigaction(SIGTERM, &action, NULL);
+}
+
+/* The source: the images, or the opened video or webcam (whose name, size and rate go to the sink). */
+typedef struct run_input {
+  source_list images;
+  detfile *boxes;
+  cpose_video_reader *video;
+  char video_name[256];
+} run_input;
+
+static const char *file_stem(const char *path, char *buf, size_t cap) {
+  snprintf(buf, cap, "%s", sources_basename(path));
+  char *dot = strrchr(buf, '.');
+  if (dot && dot != buf) *dot = '\0';
+  return buf;
+}
+
+static int open_input(const pose_options_cli *o, run_input *in, sink_options *so) {
+  memset(in, 0, sizeof *in);
+  cpose_status status;
+  if (o->video || o->webcam) {
+    long cam = 0;
+    if (o->webcam && !cli_parse_int(o->webcam, 0, 1000, &cam)) {
+      return cli_usage_error("", "--webcam must be a device number 0..1000, not '%s'", o->webcam);
     }
+    status = o->video ? cpose_video_open(o->video, &in->video) : cpose_video_open_webcam((int)cam, &in->video);
+    if (status != CPOSE_OK) return cli_report("opening the video", status);
+    cpose_video_info info;
+    cpose_video_reader_info(in->video, &info);
+    so->video_fps = info.fps;
+    so->expected_frames = info.frame_count;
+    if (o->video) file_stem(o->video, in->video_name, sizeof in->video_name);
+    else snprintf(in->video_name, sizeof in->video_name, "webcam%ld", cam);
+  } else {
+    status = sources_collect(o->image, o->indir, o->list, &in->images);
+    if (status != CPOSE_OK) return cli_report("listing images", status);
+    so->video_fps = 25; /* an image sequence drawn into a video */
+    so->expected_frames = (int64_t)in->images.count;
+    snprintf(in->video_name, sizeof in->video_name, "%s", "images");
   }
-  run->write_ms += cli_now_ms() - t0;
-  return status;
+  if (o->detfile && (status = detfile_load(o->detfile, &in->boxes)) != CPOSE_OK) {
+    return cli_report("reading the detections file", status);
+  }
+  if (o->save_video) so->video_name = in->video_name;
+  return CLI_OK;
 }
 
-static void print_profile(const run_state *run, size_t images, double total_ms) {
-  double n = images ? (double)images : 1.0;
-  printf("profile: %zu images, %zu persons, %.1f ms total, %.2f images/s, %.2f persons/s\n", images,
-         run->person_count, total_ms, images * 1e3 / total_ms, run->person_count * 1e3 / total_ms);
-  printf("  load    %8.2f ms/image\n  detect  %8.2f ms/image\n  pose    %8.2f ms/image (%.2f ms/person)\n"
-         "  nms     %8.2f ms/image\n  write   %8.2f ms/image\n",
-         run->load_ms / n, run->detect_ms / n, run->pose_ms / n,
-         run->person_count ? run->pose_ms / (double)run->person_count : 0.0, run->nms_ms / n, run->write_ms / n);
+static void close_input(run_input *in) {
+  cpose_video_close(in->video);
+  detfile_destroy(in->boxes);
+  sources_free(&in->images);
 }
 
-static int run_all(cpose_estimator *estimator, const detfile *boxes_file, const source_list *sources,
-                   const pose_options_cli *o, io_format format, float vis_thresh) {
-  run_state run;
-  memset(&run, 0, sizeof run);
-  run.frames = calloc(sources->count + 1, sizeof *run.frames);
-  if (!run.frames) return cli_report("listing images", CPOSE_ERR_OUT_OF_MEMORY);
-  double start = cli_now_ms();
-  for (size_t i = 0; i < sources->count; i++) {
-    cpose_status status = process_image(estimator, boxes_file, sources->paths[i], o, format, vis_thresh, &run);
-    if (status != CPOSE_OK) {
-      if (isatty(STDERR_FILENO)) fputc('\n', stderr);
-      fprintf(stderr, "cpose: %s: %s: %s\n", sources->paths[i], cpose_status_string(status), cpose_last_error());
-      run.failed++;
-    }
-    print_progress(i + 1, sources->count, sources_basename(sources->paths[i]), cli_now_ms() - start);
-  }
-  cpose_status status = write_results(o, format, &run);
-  if (status != CPOSE_OK) cli_report("writing the results", status);
-  if (o->profile) print_profile(&run, sources->count, cli_now_ms() - start);
+static void print_profile(const sink_totals *t, double total_ms) {
+  size_t frames = t->frames + t->failed;
+  double n = frames ? (double)frames : 1.0;
+  printf("profile: %zu frames, %zu persons, %.1f ms total, %.2f frames/s, %.2f persons/s\n", frames, t->persons,
+         total_ms, frames * 1e3 / total_ms, t->persons * 1e3 / total_ms);
+  printf("  read    %8.2f ms/frame\n  detect  %8.2f ms/frame\n"
+         "  pose    %8.2f ms/frame (%.2f boxes/frame, %.2f ms/box)\n"
+         "  nms     %8.2f ms/frame\n  track   %8.2f ms/frame\n  write   %8.2f ms/frame\n",
+         t->read_ms / n, t->detect_ms / n, t->pose_ms / n, t->boxes / n, t->boxes ? t->pose_ms / (double)t->boxes : 0.0,
+         t->nms_ms / n, t->track_ms / n, t->write_ms / n);
+  puts("  (stages overlap: read and write run on their own threads beside detect, pose, nms and track)");
+  struct rusage self;
+  if (getrusage(RUSAGE_SELF, &self) == 0) printf("  peak memory (resident) %.1f MiB\n", self.ru_maxrss / 1024.0);
+}
+
+static void print_summary(const pose_options_cli *o, const sink_totals *t, cpose_status written) {
+  fprintf(stderr, "cpose: %zu of %zu frames, %zu persons", t->frames, t->frames + t->failed, t->persons);
   /* Point to the results only when they were written: after a failed write the file is absent or stale. */
-  fprintf(stderr, "cpose: %zu of %zu images, %zu persons", run.frame_count, sources->count, run.person_count);
-  if (status == CPOSE_OK) {
-    fprintf(stderr, ": results in %s/alphapose-results.json%s", o->outdir, o->save_img ? " and images in vis/" : "");
+  if (written == CPOSE_OK) {
+    fprintf(stderr, ": results in %s/%s%s%s", o->outdir, IO_RESULTS_FILE_NAME, o->save_img ? ", images in vis/" : "",
+            o->save_video ? ", video AlphaPose_*.mp4" : "");
   }
   fputc('\n', stderr);
-  for (size_t i = 0; i < run.frame_count; i++) cpose_persons_free((cpose_person *)run.frames[i].persons);
-  free(run.frames);
-  if (run.failed) fprintf(stderr, "cpose: %zu image(s) failed (see above)\n", run.failed);
-  return status != CPOSE_OK || run.failed ? CLI_FAILED : CLI_OK;
+  if (t->failed) fprintf(stderr, "cpose: %zu frame(s) failed (see above)\n", t->failed);
 }
 
-static int make_output_dirs(const pose_options_cli *o) {
-  char path[8192];
-  snprintf(path, sizeof path, "%s/vis", o->outdir);
-  return cli_make_dirs(o->save_img ? path : o->outdir) == CPOSE_OK ? CLI_OK : CLI_FAILED;
+static int run(const pose_options_cli *o, const cpose_pipeline_params *pp, sink_options *so, run_input *in) {
+  frame_source source = {.images = &in->images, .boxes = in->boxes, .video = in->video, .last_index = -1,
+                         .need_coco_ids = so->format == IO_FORMAT_COCO && !in->video};
+  so->stop = pp->stop;
+  frame_sink *sink = NULL;
+  if (frame_sink_open(so, &source, &sink) != CPOSE_OK) return CLI_FAILED;
+  double start = cli_now_ms();
+  cpose_status status = cpose_pipeline_run(pp, frame_source_next, &source, frame_sink_consume, sink);
+  if (status != CPOSE_OK) cli_report("running the pipeline", status);
+  sink_totals totals;
+  cpose_status written = frame_sink_close(sink, &totals);
+  if (o->profile) print_profile(&totals, cli_now_ms() - start);
+  print_summary(o, &totals, written);
+  if (interrupted) return 130; /* as a shell reports a run ended by SIGINT */
+  return status != CPOSE_OK || written != CPOSE_OK || totals.failed ? CLI_FAILED : CLI_OK;
 }
 
 int cmd_pose(int argc, char **argv) {
@@ -296,27 +329,18 @@ int cmd_pose(int argc, char **argv) {
     }
   }
   pose_options_cli o;
-  cpose_estimator_params params;
-  io_format format = IO_FORMAT_ALPHAPOSE;
-  float vis_thresh = 0.2f;
+  cpose_pipeline_params params;
+  sink_options so;
   int code = parse_flags(argc, argv, &o);
-  if (code == CLI_OK) code = configure(&o, &params, &format, &vis_thresh);
+  if (code == CLI_OK) code = configure(&o, &params, &so);
   if (code != CLI_OK) return code;
-  source_list sources;
-  cpose_status status = sources_collect(o.image, o.indir, o.list, &sources);
-  if (status != CPOSE_OK) return cli_report("listing images", status);
-  detfile *boxes_file = NULL;
-  cpose_estimator *estimator = NULL;
-  code = CLI_FAILED;
-  if (o.detfile && (status = detfile_load(o.detfile, &boxes_file)) != CPOSE_OK) {
-    cli_report("reading the detections file", status);
-  } else if ((status = cpose_estimator_create(&params, &estimator)) != CPOSE_OK) {
-    cli_report("loading the models", status);
-  } else if (make_output_dirs(&o) == CLI_OK) {
-    code = run_all(estimator, boxes_file, &sources, &o, format, vis_thresh);
+  run_input in;
+  code = open_input(&o, &in, &so);
+  if (code == CLI_OK) {
+    params.stop = &interrupted;
+    catch_interrupts();
+    code = run(&o, &params, &so, &in);
   }
-  cpose_estimator_destroy(estimator);
-  detfile_destroy(boxes_file);
-  sources_free(&sources);
+  close_input(&in);
   return code;
 }

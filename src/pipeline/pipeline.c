@@ -1,0 +1,251 @@
+/*
+ * The streaming pipeline: a reader thread pulls frames from the source, an estimator thread finds persons,
+ * estimates their poses and tracks them, and the calling thread hands the results to the sink, in order.
+ * Bounded queues between the stages keep at most a few frames in memory however long the input is, and let
+ * reading and writing (decoding, drawing, encoding video) overlap with the networks.
+ *
+ * Shutdown: the end of the source ends the reader, which closes its queue; the estimator drains it and
+ * closes the next; the sink drains that. The stop flag ends the reader too, and the estimator then drops the
+ * frames still waiting, so that a Ctrl-C costs at most the frame at hand and those already estimated. When the sink asks to stop, both queues are closed at
+ * once, pushes fail, and each stage frees what it holds.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+#include "pipeline/queue.h"
+
+#define PIPELINE_MAX_TRACKED 256 /* boxes taken from the tracker on a frame without detection */
+
+/* A frame travelling through the stages. */
+typedef struct job {
+  cpose_result_frame result;
+  cpose_source_frame source;
+  char error[512];
+} job;
+
+typedef struct pipeline {
+  const cpose_pipeline_params *params;
+  cpose_source_fn source;
+  void *source_user;
+  cpose_estimator *estimator;
+  cpose_tracker *tracker;
+  queue *read, *estimated; /* reader -> estimator -> sink */
+  long frames_estimated;
+} pipeline;
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+cpose_pipeline_params cpose_pipeline_params_default(void) {
+  cpose_pipeline_params p;
+  memset(&p, 0, sizeof p);
+  p.estimator = cpose_estimator_params_default();
+  p.tracker = cpose_tracker_params_default();
+  p.detect_every = 1;
+  p.queue_length = 4;
+  return p;
+}
+
+static void job_free(job *j) {
+  if (!j) return;
+  cpose_image_destroy(j->result.image);
+  cpose_persons_free(j->result.persons);
+  cpose_free(j);
+}
+
+/* Records a failure of the frame with the calling thread's last error. */
+static void job_fail(job *j, cpose_status status) {
+  j->result.status = status;
+  snprintf(j->error, sizeof j->error, "%s", cpose_last_error());
+  j->result.error = j->error;
+  cpose_image_destroy(j->result.image);
+  j->result.image = NULL;
+}
+
+/* ---- reader ------------------------------------------------------------------------------------------- */
+
+/* The next frame from the source as a job; NULL at the end (or when out of memory, after saying so). */
+static job *read_job(pipeline *p) {
+  job *j = cpose_calloc(1, sizeof *j);
+  if (!j) {
+    fprintf(stderr, "cpose: out of memory reading a frame; stopping\n");
+    return NULL;
+  }
+  double t0 = now_ms();
+  cpose_status status = p->source(p->source_user, &j->source);
+  j->result.index = j->source.index;
+  j->result.image = j->source.image;
+  j->result.read_ms = now_ms() - t0;
+  if (status != CPOSE_OK) {
+    job_fail(j, status);
+  } else if (!j->source.image) {
+    cpose_free(j);
+    return NULL;
+  }
+  return j;
+}
+
+static void *reader_main(void *arg) {
+  pipeline *p = arg;
+  const volatile sig_atomic_t *stop = p->params->stop;
+  while (!(stop && *stop)) {
+    job *j = read_job(p);
+    if (!j) break;
+    if (!queue_push(p->read, j)) {
+      job_free(j);
+      break;
+    }
+  }
+  queue_close(p->read);
+  return NULL;
+}
+
+/* ---- estimator ---------------------------------------------------------------------------------------- */
+
+/* The boxes that replace the detector on this frame, or NULL when the detector runs: the source's (a
+ * detections file), or the tracks' predictions on frames between detections. */
+static const cpose_box *frame_boxes(pipeline *p, job *j, cpose_box *tracked, size_t *count_out) {
+  if (j->source.has_boxes) {
+    static const cpose_box none[1];
+    *count_out = j->source.box_count;
+    return j->source.boxes ? j->source.boxes : none;
+  }
+  int every = p->params->detect_every;
+  if (!p->tracker || every <= 1 || p->frames_estimated % every == 0) return NULL;
+  size_t n = cpose_tracker_predict(p->tracker, every, tracked, PIPELINE_MAX_TRACKED);
+  *count_out = n;
+  return n > 0 ? tracked : NULL; /* nobody tracked: look for people */
+}
+
+/* Drops the persons without an id (tentative tracks, persons too weak to start one), keeping the order. */
+static void keep_tracked(cpose_result_frame *r) {
+  size_t kept = 0;
+  for (size_t i = 0; i < r->count; i++) {
+    if (r->persons[i].track_id > 0) r->persons[kept++] = r->persons[i];
+  }
+  r->count = kept;
+}
+
+static cpose_status estimate(pipeline *p, job *j) {
+  cpose_result_frame *r = &j->result;
+  cpose_box tracked[PIPELINE_MAX_TRACKED];
+  size_t box_count = 0;
+  const cpose_box *boxes = frame_boxes(p, j, tracked, &box_count);
+  cpose_status status = cpose_estimator_run(p->estimator, r->image, boxes, box_count, &r->persons, &r->count);
+  if (status != CPOSE_OK) return status;
+  p->frames_estimated++;
+  cpose_stage_times times;
+  cpose_estimator_times(p->estimator, &times);
+  r->detect_ms = times.detect_ms, r->pose_ms = times.pose_ms, r->nms_ms = times.nms_ms;
+  r->box_count = times.box_count;
+  if (!p->tracker) return CPOSE_OK;
+  double t0 = now_ms();
+  status = cpose_tracker_update(p->tracker, r->image, r->persons, r->count);
+  if (status == CPOSE_OK) keep_tracked(r);
+  r->track_ms = now_ms() - t0;
+  return status;
+}
+
+static void *estimator_main(void *arg) {
+  pipeline *p = arg;
+  const volatile sig_atomic_t *stop = p->params->stop;
+  job *j;
+  while ((j = queue_pop(p->read)) != NULL) {
+    if (stop && *stop) { /* finish the frame at hand, not the ones waiting */
+      job_free(j);
+      continue;
+    }
+    if (j->result.status == CPOSE_OK) {
+      cpose_status status = estimate(p, j);
+      if (status != CPOSE_OK) job_fail(j, status);
+    }
+    if (!queue_push(p->estimated, j)) {
+      job_free(j);
+      break;
+    }
+  }
+  queue_close(p->read); /* when the sink stopped early: the reader's next push fails */
+  queue_close(p->estimated);
+  return NULL;
+}
+
+/* ---- the run ------------------------------------------------------------------------------------------ */
+
+static cpose_status check_params(const cpose_pipeline_params *params) {
+  if (params->detect_every < 1 || params->detect_every > 1000) {
+    return cpose_fail(CPOSE_ERR_INVALID_ARGUMENT, "detect_every %d is not 1..1000", params->detect_every);
+  }
+  if (params->queue_length < 1 || params->queue_length > 1000) {
+    return cpose_fail(CPOSE_ERR_INVALID_ARGUMENT, "queue_length %d is not 1..1000", params->queue_length);
+  }
+  return CPOSE_OK;
+}
+
+static cpose_status pipeline_open(pipeline *p) {
+  const cpose_pipeline_params *params = p->params;
+  cpose_status status = check_params(params);
+  if (status == CPOSE_OK) status = cpose_estimator_create(&params->estimator, &p->estimator);
+  if (status == CPOSE_OK && params->track) status = cpose_tracker_create(&params->tracker, &p->tracker);
+  if (status == CPOSE_OK) status = queue_create((size_t)params->queue_length, &p->read);
+  if (status == CPOSE_OK) status = queue_create((size_t)params->queue_length, &p->estimated);
+  return status;
+}
+
+static void pipeline_close(pipeline *p) {
+  queue_destroy(p->read);
+  queue_destroy(p->estimated);
+  cpose_tracker_destroy(p->tracker);
+  cpose_estimator_destroy(p->estimator);
+}
+
+/* Hands the estimated frames to the sink until the queue ends or the sink says stop. */
+static void run_sink(pipeline *p, cpose_sink_fn sink, void *sink_user) {
+  job *j;
+  while ((j = queue_pop(p->estimated)) != NULL) {
+    int stop = sink(sink_user, &j->result);
+    job_free(j);
+    if (stop) {
+      queue_close(p->estimated);
+      queue_close(p->read);
+      return;
+    }
+  }
+}
+
+/* What the stopped stages left in the queues. */
+static void drain(queue *q) {
+  job *j;
+  while ((j = queue_pop(q)) != NULL) job_free(j);
+}
+
+cpose_status cpose_pipeline_run(const cpose_pipeline_params *params, cpose_source_fn source, void *source_user,
+                                cpose_sink_fn sink, void *sink_user) {
+  if (!params || !source || !sink) return cpose_fail(CPOSE_ERR_INVALID_ARGUMENT, "cpose_pipeline_run: NULL argument");
+  pipeline p = {.params = params, .source = source, .source_user = source_user};
+  cpose_status status = pipeline_open(&p);
+  pthread_t reader, estimator;
+  bool reader_started = false;
+  if (status == CPOSE_OK) {
+    reader_started = pthread_create(&reader, NULL, reader_main, &p) == 0;
+    if (!reader_started || pthread_create(&estimator, NULL, estimator_main, &p) != 0) {
+      status = cpose_fail(CPOSE_ERR_INTERNAL, "cannot start the pipeline's threads");
+      queue_close(p.read);
+    }
+  }
+  if (status == CPOSE_OK) {
+    run_sink(&p, sink, sink_user);
+    pthread_join(estimator, NULL);
+  }
+  if (reader_started) pthread_join(reader, NULL);
+  if (p.read) drain(p.read);
+  if (p.estimated) drain(p.estimated);
+  pipeline_close(&p);
+  return status;
+}
