@@ -557,8 +557,8 @@ typedef struct cpose_result_frame {
   size_t box_count;        /* boxes whose pose was estimated */
 } cpose_result_frame;
 
-/* Consumes one frame's results (on the thread that called cpose_pipeline_run). A non-zero return stops the
- * run as the stop flag does. */
+/* Consumes one frame's results (on the pipeline's sink thread, one frame at a time). A non-zero return stops
+ * the run at once: frames still in the pipeline are dropped. */
 typedef int (*cpose_sink_fn)(void *user, cpose_result_frame *frame);
 
 typedef struct cpose_pipeline_params {
@@ -577,7 +577,9 @@ cpose_pipeline_params cpose_pipeline_params_default(void);
 
 /* Runs source -> estimator -> sink until the source ends, the stop flag is set or the sink stops it: the
  * source is read on one thread, the estimator and tracker run on another (with their own worker threads),
- * the sink runs on the calling thread, with at most queue_length frames waiting between stages. Frame
+ * the sink on a third, with at most queue_length frames waiting between stages; the call returns when all
+ * are done. The source and sink threads run at the lowest priority (nice 19), so that they take the cores
+ * only when the networks leave them free. Frame
  * failures go to the sink and do not stop the run; the return is an error only when the pipeline itself
  * cannot run (models missing, out of memory, threads). */
 cpose_status cpose_pipeline_run(const cpose_pipeline_params *params, cpose_source_fn source, void *source_user,

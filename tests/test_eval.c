@@ -2,54 +2,17 @@
  * pycocotools' COCOeval rules; errors on bad input; every allocation failure handled; and, when
  * ../shared/data is there, the real val subset scored against itself. */
 #include <cjson/cJSON.h>
-#include <stdarg.h>
 #include <string.h>
 
 #include "core/alloc.h"
 #include "cpose.h"
 #include "eval/eval.h"
+#include "eval_test.h"
 #include "test.h"
 
-#define K 17
 #define TIGHT 1e-9 /* pycocotools' precision is tp / (tp + fp + eps): a hair under the exact fraction */
 
 /* --- Building test files ------------------------------------------------------------------------------- */
-
-typedef struct text {
-  char *s;
-  size_t n, cap;
-} text;
-
-static void put(text *t, const char *fmt, ...) {
-  va_list args;
-  va_start(args, fmt);
-  int need = vsnprintf(NULL, 0, fmt, args);
-  va_end(args);
-  if (t->n + (size_t)need + 1 > t->cap) {
-    t->cap = (t->n + (size_t)need + 1) * 2;
-    t->s = realloc(t->s, t->cap);
-    if (!t->s) abort();
-  }
-  va_start(args, fmt);
-  vsnprintf(t->s + t->n, t->cap - t->n, fmt, args);
-  va_end(args);
-  t->n += (size_t)need;
-}
-
-static void put_keypoints(text *t, const double *kp) {
-  put(t, "\"keypoints\": [");
-  for (int i = 0; i < 3 * K; i++) put(t, i ? ", %.17g" : "%.17g", kp[i]);
-  put(t, "]");
-}
-
-/* A standing person: 17 labelled keypoints (v = 2) spread over the box x0..x0+100, y0..y0+100. */
-static void pose_at(double x0, double y0, double kp[3 * K]) {
-  for (int i = 0; i < K; i++) {
-    kp[3 * i] = x0 + 10 + (i % 5) * 20;
-    kp[3 * i + 1] = y0 + 5 + i * 5;
-    kp[3 * i + 2] = 2;
-  }
-}
 
 typedef struct gt_person {
   long id, image;
@@ -137,15 +100,6 @@ static dt_person detection_of(const gt_person *p, double score) {
 }
 
 /* --- OKS ----------------------------------------------------------------------------------------------- */
-
-static const double *coco_vars(void) {
-  static double vars[K];
-  const double *sigmas;
-  size_t k;
-  CHECK_OK(cpose_eval_keypoint_set("coco17", &sigmas, &k));
-  for (int i = 0; i < K; i++) vars[i] = 4 * sigmas[i] * sigmas[i];
-  return vars;
-}
 
 static void test_oks(void) {
   const double *vars = coco_vars();
@@ -379,15 +333,8 @@ static void test_keypoint_sets(void) {
  */
 static void check_error(const char *gt, const char *dt, cpose_status expected, const char *needle) {
   cpose_eval_result r;
-  memset(&r, 0x5a, sizeof r);
-  cpose_status status = cpose_eval_coco(gt, strlen(gt), dt, strlen(dt), NULL, &r);
-  CHECK(status == expected);
-  bool named = strstr(cpose_last_error(), needle) != NULL;
-  if (!named) fprintf(stderr, "error message '%s' lacks '%s'\n", cpose_last_error(), needle);
-  CHECK(named);
-  unsigned char untouched[sizeof r];
-  memset(untouched, 0x5a, sizeof untouched);
-  CHECK(memcmp(&r, untouched, sizeof r) == 0); /* out-parameters are written only on success */
+  memset(&r, UNTOUCHED_BYTE, sizeof r);
+  check_failure(cpose_eval_coco(gt, strlen(gt), dt, strlen(dt), NULL, &r), expected, needle, &r, sizeof r);
 }
 
 static void test_bad_input(void) {
@@ -494,22 +441,6 @@ static void test_allocation_failures(void) {
 }
 
 /* --- Real data ----------------------------------------------------------------------------------------- */
-
-static char *read_all(const char *path, size_t *size) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *data = n >= 0 ? malloc((size_t)n + 1) : NULL;
-  if (data && fread(data, 1, (size_t)n, f) != (size_t)n) {
-    free(data);
-    data = NULL;
-  }
-  fclose(f);
-  *size = data ? (size_t)n : 0;
-  return data;
-}
 
 /* The official COCO val annotations of ../shared/data, with every person that counts "detected" exactly
  * (results written from the ground truth): AP and AR 1. */

@@ -5,7 +5,6 @@
  * PoseTrack sequence tracked by its own ground truth, then with two people's ids swapped; and the cpose
  * command's --track output. argv[1] is the cpose binary. */
 #include <cjson/cJSON.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -14,49 +13,17 @@
 #include "core/alloc.h"
 #include "cpose.h"
 #include "eval/eval.h"
+#include "eval_test.h"
 #include "test.h"
 
-#define K 17
 #define TIGHT 1e-12
 
 /* --- Building test files ------------------------------------------------------------------------------- */
 
-typedef struct text {
-  char *s;
-  size_t n, cap;
-} text;
-
-static void put(text *t, const char *fmt, ...) {
-  va_list args;
-  va_start(args, fmt);
-  int need = vsnprintf(NULL, 0, fmt, args);
-  va_end(args);
-  if (t->n + (size_t)need + 1 > t->cap) {
-    t->cap = (t->n + (size_t)need + 1) * 2;
-    t->s = realloc(t->s, t->cap);
-    if (!t->s) abort();
-  }
-  va_start(args, fmt);
-  vsnprintf(t->s + t->n, t->cap - t->n, fmt, args);
-  va_end(args);
-  t->n += (size_t)need;
-}
-
-/* A standing person: 17 labelled keypoints (v = 2) spread over the box x0..x0+100, y0..y0+100. */
-static void pose_at(double x0, double y0, double kp[3 * K]) {
-  for (int i = 0; i < K; i++) {
-    kp[3 * i] = x0 + 10 + (i % 5) * 20;
-    kp[3 * i + 1] = y0 + 5 + i * 5;
-    kp[3 * i + 2] = 2;
-  }
-}
-
 static void put_pose(text *t, double x0, double y0) {
   double kp[3 * K];
   pose_at(x0, y0, kp);
-  put(t, "\"keypoints\": [");
-  for (int i = 0; i < 3 * K; i++) put(t, i ? ", %.17g" : "%.17g", kp[i]);
-  put(t, "]");
+  put_keypoints(t, kp);
 }
 
 /* A person in a frame: on the ground-truth side its track_id, on the results side its idx. Box 100 x 100 at
@@ -114,15 +81,10 @@ static bool mot_of(char *gt, char *dt, double threshold, cpose_mot_result *r) {
 /* The OKS of a result at (x + shift, y) with a ground-truth person at (x, y): eval_oks itself, which
  * test_eval checks against pycocotools' formula; here it only tells the expected MOTP and boundaries. */
 static double oks_of_shift(double shift) {
-  static double vars[K];
-  const double *sigmas;
-  size_t k;
-  CHECK_OK(cpose_eval_keypoint_set("coco17", &sigmas, &k));
-  for (int i = 0; i < K; i++) vars[i] = 4 * sigmas[i] * sigmas[i];
   double gt[3 * K], dt[3 * K], bbox[4] = {0, 0, 100, 100};
   pose_at(0, 0, gt);
   pose_at(shift, 0, dt);
-  return eval_oks(gt, bbox, 10000, dt, vars, K);
+  return eval_oks(gt, bbox, 10000, dt, coco_vars(), K);
 }
 
 /* --- Hand-computed sequences --------------------------------------------------------------------------- */
@@ -147,8 +109,9 @@ static void test_perfect(void) {
   CHECK(r.matches == 6 && r.id_switches == 0);
 }
 
-/* Person A's results change id from 1 to 7 at frame 3 and keep it; B is followed throughout. */
-static void test_id_switch(void) {
+/* Four frames of two people: person A's results change id from 1 to 7 at frame 3 and keep it; B is
+ * followed throughout. The ground truth and the results ("idx"), to be freed. */
+static void id_switch_scene(char **gt, char **dt) {
   entry people[8], results[8];
   long a_ids[] = {1, 1, 7, 7};
   for (int f = 0; f < 4; f++) {
@@ -157,25 +120,38 @@ static void test_id_switch(void) {
     results[2 * f] = (entry){f + 1, a_ids[f], 0, 0};
     results[2 * f + 1] = (entry){f + 1, 2, 300, 0};
   }
+  *gt = gt_json(4, people, 8);
+  *dt = dt_json(results, 8, "idx");
+}
+
+static void test_id_switch(void) {
+  char *gt, *dt;
+  id_switch_scene(&gt, &dt);
   cpose_mot_result r;
-  CHECK(mot_of(gt_json(4, people, 8), dt_json(results, 8, "idx"), 0.5, &r));
+  CHECK(mot_of(gt, dt, 0.5, &r));
   CHECK(r.id_switches == 1 && r.matches == 8 && r.misses == 0 && r.false_positives == 0);
   CHECK(r.fragmentations == 0 && r.dt_tracks == 3 && r.false_tracks == 0 && r.mostly_tracked == 2);
   CHECK_NEAR(r.mota, 1.0 - 1.0 / 8.0, TIGHT); /* 0.875 */
   CHECK_NEAR(r.motp, 1.0, TIGHT);
 }
 
-/* A walks right and B left; they cross between frames 2 and 3, and the tracker swaps their ids there. */
-static void test_crossing_swap(void) {
+/* Four frames: A walks right and B left; they cross between frames 2 and 3, and the tracker swaps their
+ * ids there. B's results lie b_shift pixels to the right of B. */
+static void crossing_scene(entry people[8], entry results[8], double b_shift) {
   double a_x[] = {0, 100, 200, 300}, b_x[] = {300, 200, 100, 0};
-  entry people[8], results[8];
   for (int f = 0; f < 4; f++) {
     people[2 * f] = (entry){f + 1, 0, a_x[f], 0};
     people[2 * f + 1] = (entry){f + 1, 1, b_x[f], 0};
     long a_id = f < 2 ? 1 : 2, b_id = f < 2 ? 2 : 1;
-    results[2 * f] = (entry){f + 1, b_id, b_x[f], 0}; /* file order need not follow the ground truth's */
+    /* B's result first: file order need not follow the ground truth's */
+    results[2 * f] = (entry){f + 1, b_id, b_x[f] + b_shift, 0};
     results[2 * f + 1] = (entry){f + 1, a_id, a_x[f], 0};
   }
+}
+
+static void test_crossing_swap(void) {
+  entry people[8], results[8];
+  crossing_scene(people, results, 0);
   cpose_mot_result r;
   CHECK(mot_of(gt_json(4, people, 8), dt_json(results, 8, "idx"), 0.5, &r));
   CHECK(r.id_switches == 2 && r.matches == 8 && r.misses == 0 && r.false_positives == 0);
@@ -345,15 +321,9 @@ static void test_ignored(void) {
 
 static void check_error(const char *gt, const char *dt, const char *needle) {
   cpose_mot_result r;
-  memset(&r, 0x5a, sizeof r);
-  cpose_status status = cpose_eval_mot(gt, strlen(gt), dt, strlen(dt), NULL, 0.5, &r);
-  CHECK(status == CPOSE_ERR_PARSE);
-  bool named = strstr(cpose_last_error(), needle) != NULL;
-  if (!named) fprintf(stderr, "error message '%s' lacks '%s'\n", cpose_last_error(), needle);
-  CHECK(named);
-  unsigned char untouched[sizeof r];
-  memset(untouched, 0x5a, sizeof untouched);
-  CHECK(memcmp(&r, untouched, sizeof r) == 0); /* out-parameters are written only on success */
+  memset(&r, UNTOUCHED_BYTE, sizeof r);
+  check_failure(cpose_eval_mot(gt, strlen(gt), dt, strlen(dt), NULL, 0.5, &r), CPOSE_ERR_PARSE, needle, &r,
+                sizeof r);
 }
 
 static void test_missing_track_ids(void) {
@@ -406,14 +376,8 @@ static void test_missing_track_ids(void) {
 /* Allocation number i fails, for every i: a clean out-of-memory error each time, nothing leaked (ASan), and
  * finally the same numbers as without failures. */
 static void test_allocation_failures(void) {
-  double a_x[] = {0, 100, 200, 300}, b_x[] = {300, 200, 100, 0};
   entry people[8], results[9];
-  for (int f = 0; f < 4; f++) {
-    people[2 * f] = (entry){f + 1, 0, a_x[f], 0};
-    people[2 * f + 1] = (entry){f + 1, 1, b_x[f], 0};
-    results[2 * f] = (entry){f + 1, f < 2 ? 2 : 1, b_x[f] + 3, 0};
-    results[2 * f + 1] = (entry){f + 1, f < 2 ? 1 : 2, a_x[f], 0};
-  }
+  crossing_scene(people, results, 3);
   results[8] = (entry){3, 9, 700, 0};
   char *gt = gt_json(4, people, 8), *dt = dt_json(results, 9, "idx");
   cpose_mot_result expected, r;
@@ -436,23 +400,6 @@ static void test_allocation_failures(void) {
 }
 
 /* --- Real data ----------------------------------------------------------------------------------------- */
-
-static char *read_all(const char *path, size_t *size) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *data = n >= 0 ? malloc((size_t)n + 1) : NULL;
-  if (data && fread(data, 1, (size_t)n, f) != (size_t)n) {
-    free(data);
-    data = NULL;
-  }
-  if (data) data[n] = '\0';
-  fclose(f);
-  *size = data ? (size_t)n : 0;
-  return data;
-}
 
 /* Results written from the annotations with cJSON (independently of the evaluator's loader), as AlphaPose
  * writes them: image_id the file name, idx the track; from image id `swap_from` on, tracks 0 and 1 trade
@@ -558,15 +505,8 @@ static void test_cli(const char *cpose) {
   char gt_path[64], dt_path[64];
   snprintf(gt_path, sizeof gt_path, "%s/gt.json", dir);
   snprintf(dt_path, sizeof dt_path, "%s/dt.json", dir);
-  entry people[8], results[8];
-  long a_ids[] = {1, 1, 7, 7};
-  for (int f = 0; f < 4; f++) {
-    people[2 * f] = (entry){f + 1, 100, 0, 0};
-    people[2 * f + 1] = (entry){f + 1, 200, 300, 0};
-    results[2 * f] = (entry){f + 1, a_ids[f], 0, 0};
-    results[2 * f + 1] = (entry){f + 1, 2, 300, 0};
-  }
-  char *gt = gt_json(4, people, 8), *dt = dt_json(results, 8, "idx");
+  char *gt, *dt;
+  id_switch_scene(&gt, &dt);
   write_text(gt_path, gt);
   write_text(dt_path, dt);
   free(gt);

@@ -30,85 +30,20 @@
  *     one frame are allowed (each is a result); two ground-truth people of one track in one frame are an
  *     error, since the track's history would be ambiguous.
  */
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/assignment.h"
 #include "core/error.h"
 #include "eval/eval.h"
 
 #define NONE SIZE_MAX      /* no track, no match */
 #define MOSTLY_TRACKED 0.8 /* motmetrics' mostly_tracked: ratio >= 0.8 */
 #define MOSTLY_LOST 0.2    /* motmetrics' mostly_lost: ratio < 0.2 */
-
-/* --- The Hungarian method ------------------------------------------------------------------------------ */
-
-/* Scratch of hungarian() for n rows and m columns (n <= m): potentials and the augmenting-path state. */
-typedef struct hungarian_work {
-  double *u;    /* (n + 1) row potentials; index 0 unused */
-  double *v;    /* (m + 1) column potentials; v[0] belongs to the virtual column */
-  double *minv; /* (m + 1) the least reduced cost reaching each column in the current search */
-  size_t *p;    /* (m + 1) the row (1-based) assigned to each column, 0 for none */
-  size_t *way;  /* (m + 1) the previous column on the path to each column */
-  bool *used;   /* (m + 1) columns in the current search tree */
-} hungarian_work;
-
-/* Minimum-cost assignment of every row of `cost` (n, m) row-major, n <= m, all costs finite:
- * row_to_col (n) receives each row's column. The Hungarian method in its O(n^2 m) form: rows are added one
- * at a time, each by a shortest augmenting path over reduced costs, with row and column potentials.
- * src/track/ has its own for the tracker: the two could be shared. */
-static void hungarian(const double *cost, size_t n, size_t m, hungarian_work *w, size_t *row_to_col) {
-  for (size_t i = 0; i <= n; i++) w->u[i] = 0;
-  for (size_t j = 0; j <= m; j++) {
-    w->v[j] = 0;
-    w->p[j] = 0;
-    w->way[j] = 0;
-  }
-  for (size_t i = 1; i <= n; i++) {
-    w->p[0] = i; /* the virtual column 0 holds the row being added */
-    size_t j0 = 0;
-    for (size_t j = 0; j <= m; j++) {
-      w->minv[j] = INFINITY;
-      w->used[j] = false;
-    }
-    do {
-      w->used[j0] = true;
-      size_t i0 = w->p[j0], j1 = 0;
-      double delta = INFINITY;
-      for (size_t j = 1; j <= m; j++) {
-        if (w->used[j]) continue;
-        double reduced = cost[(i0 - 1) * m + (j - 1)] - w->u[i0] - w->v[j];
-        if (reduced < w->minv[j]) {
-          w->minv[j] = reduced;
-          w->way[j] = j0;
-        }
-        if (w->minv[j] < delta) {
-          delta = w->minv[j];
-          j1 = j;
-        }
-      }
-      for (size_t j = 0; j <= m; j++) {
-        if (w->used[j]) {
-          w->u[w->p[j]] += delta;
-          w->v[j] -= delta;
-        } else {
-          w->minv[j] -= delta;
-        }
-      }
-      j0 = j1;
-    } while (w->p[j0] != 0);
-    do { /* flip the augmenting path back to the virtual column */
-      size_t j1 = w->way[j0];
-      w->p[j0] = w->p[j1];
-      j0 = j1;
-    } while (j0 != 0);
-  }
-  for (size_t j = 1; j <= m; j++) {
-    if (w->p[j]) row_to_col[w->p[j] - 1] = j - 1;
-  }
-}
 
 /* --- Tracks -------------------------------------------------------------------------------------------- */
 
@@ -168,14 +103,13 @@ typedef struct mot_context {
   size_t max_gts, max_dts; /* the most in one frame */
 
   /* Per frame, for G ground truths and D results of that frame (positions within the frame): */
-  double *oks;         /* (max_gts, max_dts): OKS of position g with position d at [g * D + d], or -1 */
-  size_t *gt_matched;  /* (max_gts): the result position each is matched to, or NONE */
-  bool *dt_taken;      /* (max_dts) */
-  size_t *rows;        /* (max_gts): positions of ground truths left for the Hungarian method */
-  size_t *cols;        /* (max_dts): positions of results left for it */
-  double *cost;        /* (max_gts * max_dts): its cost matrix, (n, m) row-major */
-  size_t *assigned;    /* (min(max_gts, max_dts)): its row_to_col */
-  hungarian_work work; /* for n, m <= max(max_gts, max_dts) */
+  double *oks;        /* (max_gts, max_dts): OKS of position g with position d at [g * D + d], or -1 */
+  size_t *gt_matched; /* (max_gts): the result position each is matched to, or NONE */
+  bool *dt_taken;     /* (max_dts) */
+  size_t *rows;       /* (max_gts): positions of ground truths left for the Hungarian method */
+  size_t *cols;       /* (max_dts): positions of results left for it */
+  int *row_match;     /* (max_gts): the index into cols matched to each of rows, or -1 */
+  void *assignment;   /* cpose_assignment_scratch_size(max_gts, max_dts) bytes */
 
   size_t gt_counted, matches, misses, false_positives, id_switches, fragmentations;
   double oks_sum; /* over the matches */
@@ -264,27 +198,19 @@ done:
 /* Scratch for the largest frame. */
 static cpose_status prepare_scratch(mot_context *ctx) {
   size_t g = ctx->max_gts ? ctx->max_gts : 1, d = ctx->max_dts ? ctx->max_dts : 1;
-  size_t side = (g > d ? g : d) + 1;
-  if (g > SIZE_MAX / sizeof(double) / d) {
+  if (g > INT_MAX || d > INT_MAX || g > SIZE_MAX / sizeof(double) / d) { /* INT_MAX: the solver's limit */
     return cpose_fail(CPOSE_ERR_OUT_OF_MEMORY,
                       "tracking evaluation: a frame of %zu people and %zu results is too large", g, d);
   }
   ctx->oks = cpose_malloc(g * d * sizeof *ctx->oks);
-  ctx->cost = cpose_malloc(g * d * sizeof *ctx->cost);
   ctx->gt_matched = cpose_malloc(g * sizeof *ctx->gt_matched);
   ctx->dt_taken = cpose_malloc(d * sizeof *ctx->dt_taken);
   ctx->rows = cpose_malloc(g * sizeof *ctx->rows);
   ctx->cols = cpose_malloc(d * sizeof *ctx->cols);
-  ctx->assigned = cpose_malloc((g < d ? g : d) * sizeof *ctx->assigned);
-  hungarian_work *w = &ctx->work;
-  w->u = cpose_malloc(side * sizeof *w->u);
-  w->v = cpose_malloc(side * sizeof *w->v);
-  w->minv = cpose_malloc(side * sizeof *w->minv);
-  w->p = cpose_malloc(side * sizeof *w->p);
-  w->way = cpose_malloc(side * sizeof *w->way);
-  w->used = cpose_malloc(side * sizeof *w->used);
-  if (!ctx->oks || !ctx->cost || !ctx->gt_matched || !ctx->dt_taken || !ctx->rows || !ctx->cols ||
-      !ctx->assigned || !w->u || !w->v || !w->minv || !w->p || !w->way || !w->used) {
+  ctx->row_match = cpose_malloc(g * sizeof *ctx->row_match);
+  ctx->assignment = cpose_malloc(cpose_assignment_scratch_size(g, d));
+  if (!ctx->oks || !ctx->gt_matched || !ctx->dt_taken || !ctx->rows || !ctx->cols || !ctx->row_match ||
+      !ctx->assignment) {
     return cpose_fail(CPOSE_ERR_OUT_OF_MEMORY,
                       "tracking evaluation: no memory for a frame of %zu people and %zu results", g, d);
   }
@@ -305,14 +231,8 @@ static void context_free(mot_context *ctx) {
   cpose_free(ctx->dt_taken);
   cpose_free(ctx->rows);
   cpose_free(ctx->cols);
-  cpose_free(ctx->cost);
-  cpose_free(ctx->assigned);
-  cpose_free(ctx->work.u);
-  cpose_free(ctx->work.v);
-  cpose_free(ctx->work.minv);
-  cpose_free(ctx->work.p);
-  cpose_free(ctx->work.way);
-  cpose_free(ctx->work.used);
+  cpose_free(ctx->row_match);
+  cpose_free(ctx->assignment);
 }
 
 /* --- One frame ----------------------------------------------------------------------------------------- */
@@ -331,9 +251,23 @@ static void record_match(mot_context *ctx, const size_t *gts, const size_t *dts,
   ctx->oks_sum += ctx->oks[g * D + d];
 }
 
+/* Step 2's cost matrix, read where it lies: row r, column c is ground truth rows[r] with result cols[c]. */
+typedef struct rest_costs {
+  const mot_context *ctx;
+  size_t D;     /* results in the frame: the row stride of ctx->oks */
+  double large; /* the cost of an inadmissible pair */
+} rest_costs;
+
+static double rest_cost(const void *p, size_t r, size_t c) {
+  const rest_costs *rc = p;
+  double oks = rc->ctx->oks[rc->ctx->rows[r] * rc->D + rc->ctx->cols[c]];
+  return oks > rc->ctx->threshold ? 1 - oks : rc->large;
+}
+
 /* Step 2: the Hungarian method on the pairs left, as motmetrics' linear_sum_assignment with its
  * add_expensive_edges: an inadmissible pair costs more than any solution of admissible pairs only, so the
- * most admissible pairs are made, and among those the least total 1 - OKS. */
+ * most admissible pairs are made, and among those the least total 1 - OKS. The matches are recorded in
+ * ground-truth order, as motmetrics lists them. */
 static void match_rest(mot_context *ctx, const size_t *gts, size_t G, const size_t *dts, size_t D) {
   size_t nr = 0, nc = 0;
   for (size_t g = 0; g < G; g++) {
@@ -351,20 +285,12 @@ static void match_rest(mot_context *ctx, const size_t *gts, size_t G, const size
   }
   if (worst < 0) return; /* nothing admissible */
   /* motmetrics: c = max |cost| + 1, large = 2 min(n, m) c + 1. */
-  bool transpose = nr > nc; /* hungarian() wants no more rows than columns */
-  size_t n = transpose ? nc : nr, m = transpose ? nr : nc;
-  double large = 2.0 * (double)n * (worst + 1) + 1;
+  size_t n = nr < nc ? nr : nc;
+  rest_costs costs = {ctx, D, 2.0 * (double)n * (worst + 1) + 1};
+  cpose_assignment_solve(nr, nc, rest_cost, &costs, ctx->assignment, ctx->row_match);
   for (size_t r = 0; r < nr; r++) {
-    for (size_t c = 0; c < nc; c++) {
-      double oks = ctx->oks[ctx->rows[r] * D + ctx->cols[c]];
-      double cost = oks > ctx->threshold ? 1 - oks : large;
-      ctx->cost[transpose ? c * m + r : r * m + c] = cost;
-    }
-  }
-  hungarian(ctx->cost, n, m, &ctx->work, ctx->assigned);
-  for (size_t i = 0; i < n; i++) {
-    size_t g = ctx->rows[transpose ? ctx->assigned[i] : i];
-    size_t d = ctx->cols[transpose ? i : ctx->assigned[i]];
+    if (ctx->row_match[r] < 0) continue;
+    size_t g = ctx->rows[r], d = ctx->cols[ctx->row_match[r]];
     if (ctx->oks[g * D + d] > ctx->threshold) record_match(ctx, gts, dts, D, g, d);
   }
 }

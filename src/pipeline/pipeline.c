@@ -1,6 +1,6 @@
 /*
  * The streaming pipeline: a reader thread pulls frames from the source, an estimator thread finds persons,
- * estimates their poses and tracks them, and the calling thread hands the results to the sink, in order.
+ * estimates their poses and tracks them, and a sink thread hands the results to the sink, in order.
  * Bounded queues between the stages keep at most a few frames in memory however long the input is, and let
  * reading and writing (decoding, drawing, encoding video) overlap with the networks.
  *
@@ -9,10 +9,15 @@
  * frames still waiting, so that a Ctrl-C costs at most the frame at hand and those already estimated. When the sink asks to stop, both queues are closed at
  * once, pushes fail, and each stage frees what it holds.
  */
+#define _DEFAULT_SOURCE /* syscall(SYS_gettid): a thread's own nice value, beyond POSIX */
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/alloc.h"
 #include "core/error.h"
@@ -31,6 +36,8 @@ typedef struct pipeline {
   const cpose_pipeline_params *params;
   cpose_source_fn source;
   void *source_user;
+  cpose_sink_fn sink;
+  void *sink_user;
   cpose_estimator *estimator;
   cpose_tracker *tracker;
   queue *read, *estimated; /* reader -> estimator -> sink */
@@ -92,8 +99,17 @@ static job *read_job(pipeline *p) {
   return j;
 }
 
+/* Lowers the calling thread's priority to nice 19 (Linux: a thread's own nice value). The networks' worker
+ * threads wait for each other at every layer: a reader or sink thread that takes one of their cores stalls
+ * them all for a scheduler time slice, many times a frame. At nice 19 the reader and the sink run when a
+ * core is free (between layers and between frames) and barely delay the networks. */
+static void yield_to_networks(void) {
+  (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19); /* advice: if refused, only slower */
+}
+
 static void *reader_main(void *arg) {
   pipeline *p = arg;
+  yield_to_networks();
   const volatile sig_atomic_t *stop = p->params->stop;
   while (!(stop && *stop)) {
     job *j = read_job(p);
@@ -206,17 +222,20 @@ static void pipeline_close(pipeline *p) {
 }
 
 /* Hands the estimated frames to the sink until the queue ends or the sink says stop. */
-static void run_sink(pipeline *p, cpose_sink_fn sink, void *sink_user) {
+static void *sink_main(void *arg) {
+  pipeline *p = arg;
+  yield_to_networks();
   job *j;
   while ((j = queue_pop(p->estimated)) != NULL) {
-    int stop = sink(sink_user, &j->result);
+    int stop = p->sink(p->sink_user, &j->result);
     job_free(j);
     if (stop) {
       queue_close(p->estimated);
       queue_close(p->read);
-      return;
+      break;
     }
   }
+  return NULL;
 }
 
 /* What the stopped stages left in the queues. */
@@ -225,27 +244,31 @@ static void drain(queue *q) {
   while ((j = queue_pop(q)) != NULL) job_free(j);
 }
 
+/* Starts the three stages; on failure closes the queues so that the started ones end. */
+static int start_stages(pipeline *p, pthread_t threads[3]) {
+  void *(*const stages[3])(void *) = {reader_main, estimator_main, sink_main};
+  int started = 0;
+  while (started < 3 && pthread_create(&threads[started], NULL, stages[started], p) == 0) started++;
+  if (started < 3) {
+    queue_close(p->read);
+    queue_close(p->estimated);
+  }
+  return started;
+}
+
 cpose_status cpose_pipeline_run(const cpose_pipeline_params *params, cpose_source_fn source, void *source_user,
                                 cpose_sink_fn sink, void *sink_user) {
   if (!params || !source || !sink) return cpose_fail(CPOSE_ERR_INVALID_ARGUMENT, "cpose_pipeline_run: NULL argument");
-  pipeline p = {.params = params, .source = source, .source_user = source_user};
+  pipeline p = {.params = params, .source = source, .source_user = source_user, .sink = sink, .sink_user = sink_user};
   cpose_status status = pipeline_open(&p);
-  pthread_t reader, estimator;
-  bool reader_started = false;
   if (status == CPOSE_OK) {
-    reader_started = pthread_create(&reader, NULL, reader_main, &p) == 0;
-    if (!reader_started || pthread_create(&estimator, NULL, estimator_main, &p) != 0) {
-      status = cpose_fail(CPOSE_ERR_INTERNAL, "cannot start the pipeline's threads");
-      queue_close(p.read);
-    }
+    pthread_t threads[3];
+    int started = start_stages(&p, threads);
+    for (int i = 0; i < started; i++) pthread_join(threads[i], NULL);
+    if (started < 3) status = cpose_fail(CPOSE_ERR_INTERNAL, "cannot start the pipeline's threads");
+    drain(p.read);
+    drain(p.estimated);
   }
-  if (status == CPOSE_OK) {
-    run_sink(&p, sink, sink_user);
-    pthread_join(estimator, NULL);
-  }
-  if (reader_started) pthread_join(reader, NULL);
-  if (p.read) drain(p.read);
-  if (p.estimated) drain(p.estimated);
   pipeline_close(&p);
   return status;
 }

@@ -1,8 +1,5 @@
 /*
- * The Hungarian method (Kuhn-Munkres) for rectangular cost matrices, in the O(n^2 m) form with row and
- * column potentials and shortest augmenting paths (Jonker-Volgenant's formulation, as in e-maxx's
- * "Hungarian algorithm"): rows are added one at a time and each is routed to a free column along the
- * cheapest path of reduced costs, which keeps the partial assignment optimal at every step.
+ * The tracker's assignment: the shared Hungarian method (core/assignment.c) with a cost limit.
  *
  * Forbidden pairs and the cost limit. We want the least
  *   sum over matched pairs of c_ij + max_cost / 2 x (unmatched rows + unmatched columns)
@@ -13,93 +10,32 @@
  * are dropped afterwards, and no partial assignment does better. lapjv instead pads the matrix to (n + m) x
  * (n + m) with max_cost / 2 entries, eight times the work for square matrices.
  */
-#include <math.h>
-
+#include "core/assignment.h"
 #include "track/track.h"
 
-/* The solver runs on n x m with n <= m; a matrix with more rows than columns is read transposed. */
-typedef struct problem {
-  const float *cost;
-  size_t cols; /* of `cost` as stored */
-  bool transposed;
+/* The caller's (rows, cols) float matrix as the solver reads it. */
+typedef struct limited_costs {
+  const float *cost; /* (rows, cols) row-major */
+  size_t cols;
   float max_cost;
-} problem;
+} limited_costs;
 
-/* Entry (i, j) of the n x m problem (0-based), clamped to max_cost (NaN counts as forbidden). */
-static double problem_cost(const problem *pr, size_t i, size_t j) {
-  float c = pr->transposed ? pr->cost[j * pr->cols + i] : pr->cost[i * pr->cols + j];
-  return c <= pr->max_cost ? c : pr->max_cost;
+/* Entry (row, col), clamped to max_cost (NaN counts as forbidden). */
+static double limited_cost(const void *ctx, size_t row, size_t col) {
+  const limited_costs *lc = ctx;
+  float c = lc->cost[row * lc->cols + col];
+  return c <= lc->max_cost ? c : lc->max_cost;
 }
-
-/* The solver's arrays, 1-based with index 0 a virtual column (m + 1 entries each; u uses n + 1):
- * u, v: row and column potentials; min_slack[j]: the least reduced cost reaching free column j on the
- * current search; row_of[j]: the row assigned to column j (0: none); from[j]: the previous column on the
- * path to j; visited[j]: column j is on the search tree. */
-typedef struct arrays {
-  double *u, *v, *min_slack;
-  int *row_of, *from;
-  unsigned char *visited;
-} arrays;
 
 size_t hungarian_scratch_size(size_t rows, size_t cols) {
-  size_t m = (rows > cols ? rows : cols) + 1;
-  return m * (3 * sizeof(double) + 2 * sizeof(int) + 1);
-}
-
-static arrays carve(void *scratch, size_t m) {
-  arrays a;
-  a.u = scratch, a.v = a.u + m, a.min_slack = a.v + m; /* the doubles first: malloc aligns for them */
-  a.row_of = (int *)(a.min_slack + m), a.from = a.row_of + m;
-  a.visited = (unsigned char *)(a.from + m);
-  return a;
-}
-
-/* Adds row i (1-based) to the assignment: grows a tree of alternating paths from it by Dijkstra's rule on
- * reduced costs until it reaches a free column, adjusting the potentials as it goes, then flips the path. */
-static void add_row(const problem *pr, size_t m, arrays *a, int i) {
-  size_t j0 = 0;
-  a->row_of[0] = i;
-  for (size_t j = 0; j <= m; j++) a->min_slack[j] = INFINITY, a->visited[j] = 0;
-  do {
-    a->visited[j0] = 1;
-    int i0 = a->row_of[j0];
-    double delta = INFINITY;
-    size_t j1 = 0;
-    for (size_t j = 1; j <= m; j++) {
-      if (a->visited[j]) continue;
-      double slack = problem_cost(pr, (size_t)i0 - 1, j - 1) - a->u[i0] - a->v[j];
-      if (slack < a->min_slack[j]) a->min_slack[j] = slack, a->from[j] = (int)j0;
-      if (a->min_slack[j] < delta) delta = a->min_slack[j], j1 = j;
-    }
-    for (size_t j = 0; j <= m; j++) {
-      if (a->visited[j]) {
-        a->u[a->row_of[j]] += delta, a->v[j] -= delta;
-      } else {
-        a->min_slack[j] -= delta;
-      }
-    }
-    j0 = j1;
-  } while (a->row_of[j0] != 0);
-  do { /* flip the path: each column on it takes the row of the column before it */
-    size_t j1 = (size_t)a->from[j0];
-    a->row_of[j0] = a->row_of[j1];
-    j0 = j1;
-  } while (j0 != 0);
+  return cpose_assignment_scratch_size(rows, cols);
 }
 
 void hungarian_solve(const float *cost, size_t rows, size_t cols, float max_cost, void *scratch,
                      int *row_match) {
-  problem pr = {cost, cols, rows > cols, max_cost};
-  size_t n = pr.transposed ? cols : rows, m = pr.transposed ? rows : cols;
-  for (size_t r = 0; r < rows; r++) row_match[r] = -1;
-  if (n == 0) return;
-  arrays a = carve(scratch, m + 1);
-  for (size_t j = 0; j <= m; j++) a.u[j] = 0, a.v[j] = 0, a.row_of[j] = 0, a.from[j] = 0;
-  for (size_t i = 1; i <= n; i++) add_row(&pr, m, &a, (int)i);
-  for (size_t j = 1; j <= m; j++) {
-    if (a.row_of[j] == 0) continue;
-    size_t row = pr.transposed ? j - 1 : (size_t)a.row_of[j] - 1,
-           col = pr.transposed ? (size_t)a.row_of[j] - 1 : j - 1;
-    if (cost[row * cols + col] <= max_cost) row_match[row] = (int)col;
+  limited_costs lc = {cost, cols, max_cost};
+  cpose_assignment_solve(rows, cols, limited_cost, &lc, scratch, row_match);
+  for (size_t r = 0; r < rows; r++) { /* the pairs clamped to max_cost: forbidden */
+    if (row_match[r] >= 0 && !(cost[r * cols + (size_t)row_match[r]] <= max_cost)) row_match[r] = -1;
   }
 }

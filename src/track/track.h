@@ -1,7 +1,8 @@
 /*
  * Internal interface of the tracker (src/track): the Kalman filter on a person's box (kalman.c), the
- * assignment solver (hungarian.c) and the colour histograms of the appearance cue (appearance.c), which
- * tracker.c combines into cpose_tracker_*. Boxes are cpose_box (x, y, w, h in image pixels; score unused).
+ * assignment with a cost limit (hungarian.c, on the solver of core/assignment.h) and the colour histograms
+ * of the appearance cue (appearance.c), which tracker.c combines into cpose_tracker_*. Boxes are cpose_box
+ * (x, y, w, h in image pixels; score unused).
  */
 #ifndef CPOSE_TRACK_TRACK_H
 #define CPOSE_TRACK_TRACK_H

@@ -6,13 +6,15 @@
 #include "commands.h"
 
 static const char usage[] =
-    "Usage: cpose [--image F | --indir D | --list L] --outdir DIR [options]   (the main job: poses of images)\n"
+    "Usage: cpose [--image F | --indir D | --list L | --video F | --webcam N] --outdir DIR [options]\n"
+    "                              (the main job: poses in images and video, tracked with --pose-track)\n"
     "       cpose <command> [options]\n"
     "\n"
     "Commands:\n"
     "  model info MODEL.json     inputs, outputs, op counts, parameters, FLOPs and memory of a TF.js model\n"
     "  model run MODEL.json ...  run a TF.js graph model on a raw float32 input and write chosen tensors\n"
-    "  eval --gt GT --dt RESULTS COCO keypoint AP and AR of pose results, as pycocotools computes them\n"
+    "  eval --gt GT --dt RESULTS COCO keypoint AP and AR of pose results, as pycocotools computes them;\n"
+    "                            with --track also the CLEAR MOT tracking numbers (MOTA, ID switches)\n"
     "\n"
     "Run 'cpose --image x --help' for the main job's options, 'cpose <command> --help' for a command's.\n";
 
