@@ -522,8 +522,8 @@ void cpose_tracker_destroy(cpose_tracker *tracker);
 cpose_status cpose_tracker_update(cpose_tracker *tracker, const cpose_image *image, cpose_person *persons,
                                   size_t count);
 
-/* Where the live tracks (confirmed, and matched in the last frame or lost for at most `max_age` frames) are
- * predicted in the next frame: writes up to `capacity` boxes (score: the box score of the track's last person) and
+/* Where the live tracks (tentative ones, and confirmed ones matched in the last frame or lost for at most
+ * `max_age` frames) are predicted in the next frame: writes up to `capacity` boxes (score: the box score of the track's last person) and
  * returns how many it wrote. A caller that skips the detector on some frames estimates poses in these boxes. */
 size_t cpose_tracker_predict(const cpose_tracker *tracker, int max_age, cpose_box *boxes, size_t capacity);
 

@@ -461,7 +461,7 @@ size_t cpose_tracker_predict(const cpose_tracker *tracker, int max_age, cpose_bo
   if (!tracker || !boxes) return 0;
   for (size_t i = 0; i < tracker->track_count && written < capacity; i++) {
     const track *tr = &tracker->tracks[i];
-    if (!tr->confirmed || tr->lost > max_age) continue;
+    if (tr->lost > max_age) continue; /* tentative tracks too: they must be followed to be confirmed */
     kalman_box next = tr->kalman; /* a copy: predicting leaves the tracker as it is */
     kalman_predict(&next);
     boxes[written] = kalman_box_mean(&next);
