@@ -15,6 +15,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <signal.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cpose.h"
@@ -107,42 +109,56 @@ typedef struct cli_run {
   int exit_status;    /* the child's exit status; 128 + signal when it was killed (a crash) */
   char *err;          /* everything it wrote to stderr (malloc'ed, "" when nothing) */
   char out[PATH_CAP]; /* its --outdir: <work>/<tag> */
+  char err_path[PATH_CAP];
 } cli_run;
 
-/* Runs `cpose ARGS --outdir <work>/<tag> --fast --threads 1` with stdout discarded and stderr captured in
+/* Starts `cpose ARGS --outdir <work>/<tag> --fast --threads 1` with stdout discarded and stderr captured in
  * <work>/<tag>.stderr. --fast and one thread keep every run short; none of the checks depend on the pose
  * model. The arguments go to the child as they are: no shell parses them. */
-static cli_run run_cpose(const char *tag, const char *const *args) {
-  cli_run run = {.exit_status = -1};
-  char err_path[PATH_CAP], err_name[PATH_CAP];
+static pid_t spawn_cpose(const char *tag, const char *const *args, cli_run *run) {
+  *run = (cli_run){.exit_status = -1};
+  char err_name[PATH_CAP];
   snprintf(err_name, sizeof err_name, "%s.stderr", tag);
-  join(err_path, work, err_name);
-  join(run.out, work, tag);
+  join(run->err_path, work, err_name);
+  join(run->out, work, tag);
   const char *argv[MAX_ARGS + 8];
   size_t n = 0;
   argv[n++] = cpose_path;
   for (size_t i = 0; args[i] && n < MAX_ARGS; i++) argv[n++] = args[i];
-  const char *const common[] = {"--outdir", run.out, "--fast", "--threads", "1", NULL};
+  const char *const common[] = {"--outdir", run->out, "--fast", "--threads", "1", NULL};
   for (size_t i = 0; common[i]; i++) argv[n++] = common[i];
   argv[n] = NULL;
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  pid_t pid;
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, run->err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  pid_t pid = -1;
   /* posix_spawn takes char *const[] for historical reasons; POSIX guarantees it does not modify them. */
   int spawn_error = posix_spawn(&pid, cpose_path, &actions, NULL, (char *const *)argv, environ);
   posix_spawn_file_actions_destroy(&actions);
-  int wstatus = 0;
   if (spawn_error) {
     fprintf(stderr, "%s: cannot start %s: %s\n", tag, cpose_path, strerror(spawn_error));
-  } else {
-    while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) continue;
-    run.exit_status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+    return -1;
   }
-  run.err = read_file(err_path, NULL);
-  if (!run.err) run.err = calloc(1, 1);
+  return pid;
+}
+
+/* Waits for the child and reads what it wrote to stderr. */
+static void wait_cpose(pid_t pid, cli_run *run) {
+  int wstatus = 0;
+  if (pid > 0) {
+    while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) continue;
+    run->exit_status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+  }
+  run->err = read_file(run->err_path, NULL);
+  if (!run->err) run->err = calloc(1, 1);
+}
+
+static cli_run run_cpose(const char *tag, const char *const *args) {
+  cli_run run;
+  pid_t pid = spawn_cpose(tag, args, &run);
+  wait_cpose(pid, &run);
   return run;
 }
 
@@ -415,6 +431,87 @@ static void test_one_pixel_image(void) {
   cli_run_free(&run);
 }
 
+/* ---- video: interrupted and killed runs ---------------------------------------------------------------- */
+
+/* Lines of a file that parse as JSON objects; *partial_out counts the others. */
+static int complete_json_lines(const char *path, int *partial_out) {
+  char *text = read_file(path, NULL);
+  int complete = 0;
+  *partial_out = 0;
+  for (char *line = text, *next; line && *line; line = next) {
+    next = strchr(line, '\n');
+    if (next) *next++ = '\0';
+    cJSON *o = cJSON_Parse(line);
+    if (cJSON_IsObject(o) && cJSON_IsArray(cJSON_GetObjectItem(o, "persons")) && next) {
+      complete++;
+    } else {
+      (*partial_out)++;
+    }
+    cJSON_Delete(o);
+  }
+  free(text);
+  return complete;
+}
+
+/* Starts a tracked run on samples/vtest.avi with --stream-json and --save-video, waits until it has
+ * finished `frames` frames (their JSON lines are written), and sends it `signal_number`. */
+static cli_run signal_video_run(const char *tag, int frames, int signal_number) {
+  const char *args[] = {"--video", "samples/vtest.avi", "--pose-track", "--stream-json", "--save-video", NULL};
+  cli_run run;
+  pid_t pid = spawn_cpose(tag, args, &run);
+  char lines[PATH_CAP];
+  join(lines, run.out, "alphapose-results.jsonl");
+  int partial = 0;
+  for (int waited = 0; pid > 0 && waited < 1200 && complete_json_lines(lines, &partial) < frames; waited++) {
+    nanosleep(&(struct timespec){0, 50000000}, NULL); /* 50 ms, at most a minute */
+  }
+  if (pid > 0) kill(pid, signal_number);
+  wait_cpose(pid, &run);
+  return run;
+}
+
+/* Ctrl-C: the frame at hand is finished and every output file is complete: the results hold the frames of
+ * the JSON lines, the video as many frames. */
+static void test_video_interrupted(void) {
+  cli_run run = signal_video_run("video-int", 5, SIGINT);
+  CHECK(run.exit_status == 130);
+  CHECK(strstr(run.err, "interrupted") != NULL);
+  char path[PATH_CAP];
+  int partial = 0, lines = complete_json_lines(join(path, run.out, "alphapose-results.jsonl"), &partial);
+  CHECK(lines >= 5 && partial == 0);
+  cJSON *results = load_json(run.out, "alphapose-results.json");
+  CHECK(cJSON_IsArray(results) && cJSON_GetArraySize(results) > 0);
+  const cJSON *last = cJSON_GetArrayItem(results, cJSON_GetArraySize(results) - 1);
+  int last_frame = last ? atoi(field(last, "image_id")->valuestring) : -1;
+  CHECK(last_frame == lines - 1); /* frames 0 .. lines-1, every one in both files */
+  cJSON_Delete(results);
+  cpose_video_reader *video = NULL;
+  CHECK_OK(cpose_video_open(join(path, run.out, "AlphaPose_vtest.mp4"), &video));
+  int frames = 0;
+  cpose_image *frame = NULL;
+  int64_t index;
+  while (video && cpose_video_read(video, &frame, &index) == CPOSE_OK && frame) {
+    frames++;
+    cpose_image_destroy(frame);
+  }
+  cpose_video_close(video);
+  CHECK(frames == lines);
+  cli_run_free(&run);
+}
+
+/* SIGKILL: no half-written file under a final name (the results and the video are renamed into place only
+ * when complete), and every JSON line written so far is complete. */
+static void test_video_killed(void) {
+  cli_run run = signal_video_run("video-kill", 3, SIGKILL);
+  CHECK(run.exit_status == 128 + SIGKILL);
+  char path[PATH_CAP];
+  CHECK(access(join(path, run.out, "alphapose-results.json"), F_OK) != 0);
+  CHECK(access(join(path, run.out, "AlphaPose_vtest.mp4"), F_OK) != 0);
+  int partial = 0, lines = complete_json_lines(join(path, run.out, "alphapose-results.jsonl"), &partial);
+  CHECK(lines >= 3 && partial == 0);
+  cli_run_free(&run);
+}
+
 /* ---- set-up ------------------------------------------------------------------------------------------- */
 
 static void skip_without_setup(int argc, char **argv) {
@@ -455,6 +552,10 @@ int main(int argc, char **argv) {
   test_detfile_one_box();
   test_list_with_missing();
   test_one_pixel_image();
+  if (access("samples/vtest.avi", R_OK) == 0) {
+    test_video_interrupted();
+    test_video_killed();
+  }
   /* A failed run leaves its folder for a look at the files and each run's stderr. */
   if (test_failures) {
     fprintf(stderr, "test_cli: files kept in %s\n", work);
