@@ -117,6 +117,12 @@ static void test_bad_models(void) {
        "{\"name\":\"b\",\"op\":\"Const\",\"attr\":{\"dtype\":{\"type\":\"DT_INT32\"}}}", 0, CPOSE_ERR_PARSE,
        "float32 in the manifest but int32"},
       {"unknown quantization", "{\"dtype\":\"uint8\",", "{\"dtype\":\"int4\",", 0, CPOSE_ERR_UNSUPPORTED, "int4"},
+      /* decode_weight writes 4-byte values for quantized weights: a bool (1 byte each) once overflowed. */
+      {"quantized bool", "\"dtype\":\"float32\",\"quantization\":{\"dtype\":\"uint8\"",
+       "\"dtype\":\"bool\",\"quantization\":{\"dtype\":\"uint8\"", 0, CPOSE_ERR_UNSUPPORTED,
+       "uint8 quantization is only for float32 and int32 weights, not bool"},
+      {"float16 int32", "\"shape\":[1],\"dtype\":\"float32\"", "\"shape\":[1],\"dtype\":\"int32\"", 0,
+       CPOSE_ERR_UNSUPPORTED, "float16 quantization is only for float32 weights, not int32"},
       {"cyclic graph", "\"input\":[\"add\"]", "\"input\":[\"out\"]", 0, CPOSE_ERR_PARSE, "cycle"},
       {"unknown op", "\"op\":\"Relu\"", "\"op\":\"FancyOp\"", 0, CPOSE_ERR_UNSUPPORTED, "unknown op 'FancyOp'"},
       {"missing input node", "\"input\":[\"add\"]", "\"input\":[\"ghost\"]", 0, CPOSE_ERR_PARSE, "ghost"},

@@ -190,13 +190,20 @@ static cpose_status parse_weight_spec(const cJSON *entry, weight_spec *spec) {
   if (!quant) return CPOSE_OK;
   const char *qtype = json_string(quant, "dtype");
   if (!qtype) return cpose_fail(CPOSE_ERR_PARSE, "weight '%s': quantization has no dtype", spec->name);
-  if (strcmp(qtype, "float16") == 0 && spec->tensor.dtype == NN_F32) {
-    spec->storage = STORE_F16;
-    return CPOSE_OK;
-  }
-  if (strcmp(qtype, "uint8") != 0 && strcmp(qtype, "uint16") != 0) {
+  const bool float16 = strcmp(qtype, "float16") == 0;
+  if (!float16 && strcmp(qtype, "uint8") != 0 && strcmp(qtype, "uint16") != 0) {
     return cpose_fail(CPOSE_ERR_UNSUPPORTED, "weight '%s': quantization dtype '%s' is not float16, uint8 or uint16",
                       spec->name, qtype);
+  }
+  /* As in TF.js: float16 stores float32 weights; uint8 and uint16 store float32 or int32 ones. decode_weight
+   * writes 4-byte values for all of these, so a quantized bool (1 byte per element) must not get there. */
+  if (spec->tensor.dtype != NN_F32 && (float16 || spec->tensor.dtype != NN_I32)) {
+    return cpose_fail(CPOSE_ERR_UNSUPPORTED, "weight '%s': %s quantization is only for %s weights, not %s",
+                      spec->name, qtype, float16 ? "float32" : "float32 and int32", dtype);
+  }
+  if (float16) {
+    spec->storage = STORE_F16;
+    return CPOSE_OK;
   }
   spec->storage = qtype[4] == '8' ? STORE_U8 : STORE_U16;
   const cJSON *scale = json_get(quant, "scale"), *min = json_get(quant, "min");
