@@ -113,7 +113,7 @@ static int64_t against_graph(const nn_tensor *x, int64_t k) {
            "{\"ksize\": {\"list\": {\"i\": [\"1\", \"%lld\", \"%lld\", \"1\"]}}, \"strides\": {\"list\": "
            "{\"i\": [\"1\", \"1\", \"1\", \"1\"]}}, \"padding\": {\"s\": \"U0FNRQ==\"}}",
            (long long)k, (long long)k);
-  nn_tensor pooled, mask, mask_f, product;
+  nn_tensor pooled = {0}, mask = {0}, mask_f = {0}, product = {0};
   void *p1 = run_node(&nn_op_max_pool, attr, 1, x, &pooled);
   nn_tensor eq_in[2] = {*x, pooled};
   void *p2 = p1 ? run_node(&nn_op_equal, NULL, 2, eq_in, &mask) : NULL;

@@ -230,10 +230,12 @@ static cpose_status match_range(eval_context *ctx, const size_t *gts, size_t gt_
     size_t at = pool->count + d;
     pool->scores[at] = dt->score;
     for (int t = 0; t < THRESHOLD_COUNT; t++) {
-      bool *taken = s->gt_taken + (size_t)t * gt_count;
-      long m =
-          gt_count ? best_match(ctx, gts, gt_count, s->oks + d * gt_count, taken, ctx->thresholds[t]) : -1;
-      if (m >= 0) taken[m] = true;
+      long m = -1;
+      if (gt_count) { /* gt_taken is NULL without ground truth: no pointer arithmetic on it */
+        bool *taken = s->gt_taken + (size_t)t * gt_count;
+        m = best_match(ctx, gts, gt_count, s->oks + d * gt_count, taken, ctx->thresholds[t]);
+        if (m >= 0) taken[m] = true;
+      }
       /* pycocotools records a match as the ground truth's id and tests it for truth, so a ground truth
        * whose id is 0 reads as unmatched; kept so that the numbers agree. */
       bool hit = m >= 0 && ctx->data->gts[gts[s->gt_order[m]]].id != 0;

@@ -113,8 +113,9 @@ static cpose_status resize_run(const nn_node *node, const nn_tensor *in, nn_tens
   const float *x = in[0].data; /* NHWC (N, H, W, C), float32 */
   float *y = out[0].data;      /* NHWC (N, OH, OW, C), float32, pixels `stride` apart */
   const int64_t stride = nn_row_stride(&out[0]);
+  if (batch <= 0 || channels <= 0) return CPOSE_OK; /* nothing to write: do not walk the empty pixels */
   if (out_h == in_h && out_w == in_w) {
-    for (int64_t i = 0; channels > 0 && i < batch * in_h * in_w; i++) {
+    for (int64_t i = 0; i < batch * in_h * in_w; i++) {
       memcpy(y + i * stride, x + i * channels, (size_t)channels * sizeof(float));
     }
     return CPOSE_OK;
