@@ -90,7 +90,7 @@ static bool model_check_session(const cpose_model *model, cpose_backend backend,
   return small;
 }
 
-void fuzz_model_check(const cpose_model *model) {
+static void check_model(const cpose_model *model) {
   cpose_model_summary summary;
   cpose_model_summarize(model, &summary);
   FUZZ_CHECK(summary.node_count > 0);
@@ -130,4 +130,17 @@ void fuzz_model_check(const cpose_model *model) {
   if (model_check_session(model, CPOSE_BACKEND_REF, rank, dims, input_count)) {
     model_check_session(model, CPOSE_BACKEND_FAST, rank, dims, input_count);
   }
+}
+
+void fuzz_model_load(const char *json, size_t json_size, const void *weights, size_t weights_size) {
+  cpose_model *model = NULL;
+  cpose_status status = cpose_model_load_memory(json, json_size, weights, weights_size, &model);
+  if (status != CPOSE_OK) {
+    FUZZ_CHECK(model == NULL);
+    FUZZ_CHECK(cpose_last_error()[0] != '\0');
+    return;
+  }
+  FUZZ_CHECK(model != NULL);
+  check_model(model);
+  cpose_model_destroy(model);
 }

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 
 /* model.json bytes, a NUL, then the weight shards; without a NUL, all of it is model.json and the weights
- * are a fixed small buffer. A model that loads goes through fuzz_model_check. */
+ * are a fixed small buffer. A model that loads goes through fuzz_model_load. */
 int fuzz_model_json(const uint8_t *data, size_t size);
 
 /* The first byte picks one of a few fixed valid model.json files; the rest are its weight shards. */
@@ -36,10 +36,10 @@ int fuzz_eval(const uint8_t *data, size_t size);
 /* cpose_video_open_memory, then cpose_video_read to the end of the stream. */
 int fuzz_video(const uint8_t *data, size_t size);
 
-/* Shared by the two model targets (model_check.c): every query of a loaded model (borrowed), then a session
- * on the reference backend and, when its plan is small, a run and the same on the fast backend. */
-struct cpose_model;
-void fuzz_model_check(const struct cpose_model *model);
+/* Shared by the two model targets (model_check.c): loads the model from memory; a failure must leave no
+ * model and say why; a model that loads goes through every query, then a session on the reference backend
+ * and, when its plan is small, a run and the same on the fast backend; then it is freed. */
+void fuzz_model_load(const char *json, size_t json_size, const void *weights, size_t weights_size);
 
 /* A broken promise of the API: prints where and aborts (libFuzzer then saves the input). */
 #define FUZZ_CHECK(cond)                                                            \

@@ -64,24 +64,6 @@ static inline const double *coco_vars(void) {
   return vars;
 }
 
-/* The whole file, NUL-terminated (*size bytes without the NUL), or NULL when it cannot be read. Free it. */
-static inline char *read_all(const char *path, size_t *size) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *data = n >= 0 ? malloc((size_t)n + 1) : NULL;
-  if (data && fread(data, 1, (size_t)n, f) != (size_t)n) {
-    free(data);
-    data = NULL;
-  }
-  if (data) data[n] = '\0';
-  fclose(f);
-  *size = data ? (size_t)n : 0;
-  return data;
-}
-
 /* What a failing call's out-parameter is filled with beforehand, to see that it is left alone. */
 #define UNTOUCHED_BYTE 0x5a
 

@@ -49,6 +49,27 @@ static int test_checks;
     exit(77);                              \
   } while (0)
 
+/* The whole file plus a NUL (so that text parses in place), its size without the NUL in *size_out (may be
+ * NULL); NULL when it cannot be read. The caller frees it. */
+static inline void *test_read_file(const char *path, size_t *size_out) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  char *data = NULL;
+  long size = -1;
+  if (fseek(f, 0, SEEK_END) == 0) size = ftell(f);
+  if (size >= 0 && fseek(f, 0, SEEK_SET) == 0) data = malloc((size_t)size + 1);
+  if (data && fread(data, 1, (size_t)size, f) != (size_t)size) {
+    free(data);
+    data = NULL;
+  }
+  fclose(f);
+  if (data) {
+    data[size] = '\0';
+    if (size_out) *size_out = (size_t)size;
+  }
+  return data;
+}
+
 static inline int test_finish(const char *name) {
   if (test_failures) {
     fprintf(stderr, "%s: %d of %d checks failed\n", name, test_failures, test_checks);

@@ -42,22 +42,6 @@ static const char *join(char buf[PATH_CAP], const char *dir, const char *name) {
   return buf;
 }
 
-/* The whole file, NUL-terminated (so text can be searched); NULL when it cannot be read. */
-static char *read_file(const char *path, size_t *size_out) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  struct stat st;
-  char *data = NULL;
-  size_t size = 0;
-  if (fstat(fileno(f), &st) == 0 && (data = malloc((size_t)st.st_size + 1))) {
-    size = fread(data, 1, (size_t)st.st_size, f);
-    data[size] = '\0';
-  }
-  fclose(f);
-  if (data && size_out) *size_out = size;
-  return data;
-}
-
 static void write_file(const char *path, const void *data, size_t size) {
   FILE *f = fopen(path, "wb");
   int ok = f && fwrite(data, 1, size, f) == size;
@@ -73,7 +57,7 @@ static void write_text(const char *path, const char *text) {
 /* Copies the first `limit` bytes of `src` (all of it when it is shorter) to `dst`. */
 static void copy_prefix(const char *src, const char *dst, size_t limit) {
   size_t size = 0;
-  char *data = read_file(src, &size);
+  char *data = test_read_file(src, &size);
   CHECK(data != NULL);
   if (data) write_file(dst, data, size < limit ? size : limit);
   free(data);
@@ -151,7 +135,7 @@ static void wait_cpose(pid_t pid, cli_run *run) {
     while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) continue;
     run->exit_status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
   }
-  run->err = read_file(run->err_path, NULL);
+  run->err = test_read_file(run->err_path, NULL);
   if (!run->err) run->err = calloc(1, 1);
 }
 
@@ -201,7 +185,7 @@ static void check_reported(const cli_run *run, const char *name, const char *rea
 
 static cJSON *load_json(const char *dir, const char *name) {
   char path[PATH_CAP];
-  char *text = read_file(join(path, dir, name), NULL);
+  char *text = test_read_file(join(path, dir, name), NULL);
   cJSON *json = text ? cJSON_Parse(text) : NULL;
   free(text);
   if (!json) fprintf(stderr, "%s: missing or not JSON\n", path);
@@ -435,7 +419,7 @@ static void test_one_pixel_image(void) {
 
 /* Lines of a file that parse as JSON objects; *partial_out counts the others. */
 static int complete_json_lines(const char *path, int *partial_out) {
-  char *text = read_file(path, NULL);
+  char *text = test_read_file(path, NULL);
   int complete = 0;
   *partial_out = 0;
   for (char *line = text, *next; line && *line; line = next) {

@@ -447,7 +447,7 @@ static void test_allocation_failures(void) {
 static void test_real_ground_truth(void) {
   const char *path = "../shared/data/coco-val-dev/annotations.json";
   size_t size;
-  char *gt = read_all(path, &size);
+  char *gt = test_read_file(path, &size);
   if (!gt) {
     printf("test_eval: %s not found; the real-data check is skipped\n", path);
     return;

@@ -431,7 +431,7 @@ static char *results_from_ground_truth(const cJSON *root, long swap_from) {
 static void test_real_sequence(void) {
   const char *path = "../shared/data/bonn-posetrack-060470979/annotations_coco17.json";
   size_t size;
-  char *gt = read_all(path, &size);
+  char *gt = test_read_file(path, &size);
   if (!gt) {
     printf("test_eval_mot: %s not found; the real-data check is skipped\n", path);
     return;

@@ -34,18 +34,6 @@ static double now_ms(void) {
   return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static uint8_t *read_all(const char *path, size_t *size_out) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  uint8_t *data = malloc(n > 0 ? (size_t)n : 1);
-  *size_out = fread(data, 1, (size_t)n, f);
-  fclose(f);
-  return data;
-}
-
 static const uint8_t *pixel(const cpose_image *im, int x, int y) {
   return im->rgb + ((size_t)y * im->width + x) * 3;
 }
@@ -238,7 +226,7 @@ static void test_samples(void) {
 
   /* Truncated: the first half of messi5.jpg. libjpeg alone would pad it with grey and succeed. */
   size_t size = 0;
-  uint8_t *data = read_all("samples/messi5.jpg", &size);
+  uint8_t *data = test_read_file("samples/messi5.jpg", &size);
   expect_decode_error(data, size / 2, CPOSE_ERR_PARSE, "truncated JPEG");
   free(data);
 }
@@ -929,7 +917,7 @@ static void test_alloc_failures(void) {
   blob b = {rotated, rotated_size, grid, 0};
   sweep("decode JPEG", decode_op, &b);
   size_t cmyk_size = 0;
-  uint8_t *cmyk = read_all("tests/data/cmyk.jpg", &cmyk_size);
+  uint8_t *cmyk = test_read_file("tests/data/cmyk.jpg", &cmyk_size);
   if (cmyk) {
     b.data = cmyk, b.size = cmyk_size;
     sweep("decode CMYK JPEG", decode_op, &b);

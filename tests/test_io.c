@@ -36,21 +36,8 @@ static cpose_person make_person(float x0, float y0, int k, int track_id) {
   return p;
 }
 
-static char *read_text(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long size = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *text = malloc((size_t)size + 1);
-  size_t got = fread(text, 1, (size_t)size, f);
-  text[got] = '\0';
-  fclose(f);
-  return text;
-}
-
 static cJSON *parse_file(const char *path) {
-  char *text = read_text(path);
+  char *text = test_read_file(path, NULL);
   cJSON *json = text ? cJSON_Parse(text) : NULL;
   free(text);
   return json;
@@ -493,7 +480,7 @@ static void test_atomic(const char *dir) {
   CHECK_OK(io_write_results(path, IO_FORMAT_ALPHAPOSE, &big, 1));
   char *expected = write_to_string(IO_FORMAT_COCO, &small, 1);
   CHECK_OK(io_write_results(path, IO_FORMAT_COCO, &small, 1));
-  char *got = read_text(path);
+  char *got = test_read_file(path, NULL);
   CHECK(got && expected && strcmp(got, expected) == 0);
   free(got);
 
@@ -501,7 +488,7 @@ static void test_atomic(const char *dir) {
   io_frame bad = {"no-id.jpg", many, 1};
   CHECK(io_write_results(path, IO_FORMAT_COCO, &bad, 1) == CPOSE_ERR_INVALID_ARGUMENT);
   CHECK(strstr(cpose_last_error(), path) == cpose_last_error() && strstr(cpose_last_error(), "no-id.jpg"));
-  got = read_text(path);
+  got = test_read_file(path, NULL);
   CHECK(got && expected && strcmp(got, expected) == 0);
   free(got);
   free(expected);
@@ -568,7 +555,7 @@ static void test_results_writer(const char *dir) {
   CHECK(io_results_writer_add(w, &bad) == CPOSE_ERR_INVALID_ARGUMENT);
   CHECK_OK(io_results_writer_add(w, &good[1]));
   CHECK_OK(io_results_writer_close(w, true));
-  char *text = read_text(path);
+  char *text = test_read_file(path, NULL);
   cJSON *root = text ? cJSON_Parse(text) : NULL;
   CHECK(cJSON_IsArray(root) && cJSON_GetArraySize(root) == 3);
   const cJSON *last = cJSON_GetArrayItem(root, 2);

@@ -73,30 +73,10 @@ static int fits(int written, size_t cap) {
   return written >= 0 && (size_t)written < cap;
 }
 
-/* The whole file plus a NUL (so that JSON parses in place), or NULL. The caller frees it. */
-static void *read_file(const char *path, size_t *size_out) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  char *data = NULL;
-  long size = -1;
-  if (fseek(f, 0, SEEK_END) == 0) size = ftell(f);
-  if (size >= 0 && fseek(f, 0, SEEK_SET) == 0) data = malloc((size_t)size + 1);
-  if (data && fread(data, 1, (size_t)size, f) != (size_t)size) {
-    free(data);
-    data = NULL;
-  }
-  fclose(f);
-  if (data) {
-    data[size] = '\0';
-    *size_out = (size_t)size;
-  }
-  return data;
-}
-
 /* A file of exactly `count` float32 values, or NULL. */
 static float *read_floats(const char *path, size_t count) {
   size_t size = 0;
-  float *values = read_file(path, &size);
+  float *values = test_read_file(path, &size);
   if (!values) {
     load_error(path, "cannot read");
   } else if (size != count * sizeof *values) {
@@ -222,7 +202,7 @@ static int load_input(golden_case *c, const cJSON *manifest) {
   }
   const char *path = json_string(manifest, "input");
   size_t size = 0;
-  uint8_t *rgb = path ? read_file(path, &size) : NULL;
+  uint8_t *rgb = path ? test_read_file(path, &size) : NULL;
   int ok = rgb && size == c->pixel_count;
   if (!ok)
     fprintf(stderr, "parity: %s: cannot read %zu bytes of RGB from %s\n", c->input, c->pixel_count, path);
@@ -247,7 +227,7 @@ static int load_case(const char *model, const char *input, golden_case *c) {
   }
   snprintf(path, sizeof path, "%s/manifest.json", dir);
   size_t size = 0;
-  char *text = read_file(path, &size);
+  char *text = test_read_file(path, &size);
   cJSON *manifest = text ? cJSON_ParseWithLength(text, size) : NULL;
   free(text);
   int ok = manifest ? load_input(c, manifest) && load_outputs(c, manifest, dir)

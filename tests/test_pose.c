@@ -279,24 +279,6 @@ static void test_refine_box(void) {
 
 /* ---- the real models ----------------------------------------------------------------------------------- */
 
-static uint8_t *read_all(const char *path, size_t *size_out) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  uint8_t *data = NULL;
-  if (fseek(f, 0, SEEK_END) == 0) {
-    long size = ftell(f);
-    if (size > 0 && fseek(f, 0, SEEK_SET) == 0 && (data = malloc((size_t)size)) != NULL) {
-      if (fread(data, 1, (size_t)size, f) != (size_t)size) {
-        free(data);
-        data = NULL;
-      }
-      *size_out = (size_t)size;
-    }
-  }
-  fclose(f);
-  return data;
-}
-
 static int have_file(const char *path) {
   FILE *f = fopen(path, "rb");
   if (f) fclose(f);
@@ -339,7 +321,7 @@ static void check_parity(cpose_session *session, const char *model, const char *
   char path[256];
   snprintf(path, sizeof path, "tests/golden/%s/%s.rgb", model, photo);
   size_t bytes = 0, count = (size_t)size * size * 3;
-  uint8_t *rgb = read_all(path, &bytes);
+  uint8_t *rgb = test_read_file(path, &bytes);
   CHECK(rgb && bytes == count);
   if (!rgb || bytes != count) {
     free(rgb);

@@ -58,18 +58,6 @@ static int file_exists(const char *path) {
   return stat(path, &st) == 0;
 }
 
-static uint8_t *read_bytes(const char *path, size_t *size_out) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  uint8_t *data = malloc(n > 0 ? (size_t)n : 1);
-  *size_out = fread(data, 1, (size_t)n, f);
-  fclose(f);
-  return data;
-}
-
 static void write_bytes(const char *path, const void *data, size_t size) {
   FILE *f = fopen(path, "wb");
   CHECK(f != NULL);
@@ -249,7 +237,7 @@ static void test_clip_roundtrip(const char *path) {
 
   /* The same bytes from memory give the same frames. */
   size_t size = 0;
-  uint8_t *data = read_bytes(path, &size);
+  uint8_t *data = test_read_file(path, &size);
   CHECK_OK(cpose_video_open_memory(data, size, &reader));
   read_result memory = read_to_end(reader, CLIP_FRAMES);
   CHECK(memory.count == file.count);
@@ -266,7 +254,7 @@ static void test_clip_roundtrip(const char *path) {
  * fails to open with a parse error (an MP4 whose index was lost); either way no crash and an end. */
 static void test_truncated(const char *path, const char *cut_name, int total, int min_frames, int must_open) {
   size_t size = 0;
-  uint8_t *data = read_bytes(path, &size);
+  uint8_t *data = test_read_file(path, &size);
   CHECK(data != NULL);
   if (!data) return;
   char cut_path[256];
@@ -311,7 +299,7 @@ static read_result read_corrupted(const uint8_t *data, size_t size, size_t from,
 
 static void test_clip_corrupted(const char *path) {
   size_t size = 0;
-  uint8_t *data = read_bytes(path, &size);
+  uint8_t *data = test_read_file(path, &size);
   if (!data) return;
   read_result r = read_corrupted(data, size, size / 2, 97, 3);
   printf("clip with flipped bytes: %d frames, %d damaged%s%s\n", r.count, r.damaged,
@@ -341,7 +329,7 @@ static void test_size_change(void) {
     cpose_image_destroy(im);
     CHECK_OK(cpose_video_writer_close(writer, 1));
     size_t size = 0;
-    uint8_t *data = read_bytes(path, &size);
+    uint8_t *data = test_read_file(path, &size);
     if (!data) continue;
     joined = realloc(joined, joined_size + size);
     memcpy(joined + joined_size, data, size);
@@ -394,7 +382,7 @@ static void test_vtest(const char *path) {
   }
 
   size_t size = 0;
-  uint8_t *data = read_bytes(path, &size);
+  uint8_t *data = test_read_file(path, &size);
   CHECK_OK(cpose_video_open_memory(data, size, &reader));
   if (reader) {
     /* Only the first frames: one whole pass is enough for the timing. */
@@ -499,7 +487,7 @@ static cpose_status write_failing(long fail_at, cpose_image *const *frames) {
  * allocations are not covered: it allocates with av_malloc. */
 static void test_allocation_failures(const char *clip_path) {
   size_t size = 0;
-  uint8_t *data = read_bytes(clip_path, &size);
+  uint8_t *data = test_read_file(clip_path, &size);
   cpose_image *frames[3] = {clip_frame(0), clip_frame(1), clip_frame(2)};
   for (int writing = 0; writing < 2 && data; writing++) {
     long i = 0;
