@@ -10,6 +10,9 @@
 #define MODEL_CHECK_MAX_INPUT (1 << 16)         /* input elements */
 #define MODEL_CHECK_MAX_ARENA ((size_t)1 << 20) /* bytes */
 #define MODEL_CHECK_MAX_FLOPS 1e7
+/* The sessions' memory cap: well under libFuzzer's RSS limit (fuzz.sh), so a hostile shape is refused with
+ * CPOSE_ERR_LIMIT instead of reported as out-of-memory. */
+#define MODEL_CHECK_MAX_SESSION_BYTES ((size_t)256 << 20)
 
 static void model_check_count_op(const char *op, size_t count, void *user) {
   FUZZ_CHECK(op && op[0] && count > 0);
@@ -45,6 +48,7 @@ static bool model_check_session(const cpose_model *model, cpose_backend backend,
   cpose_session_params params = cpose_session_params_default();
   params.backend = backend;
   params.threads = 1;
+  params.max_bytes = MODEL_CHECK_MAX_SESSION_BYTES;
   if (rank >= 0) {
     params.input_rank = rank;
     memcpy(params.input_dims, dims, (size_t)rank * sizeof *dims);
@@ -60,6 +64,7 @@ static bool model_check_session(const cpose_model *model, cpose_backend backend,
   cpose_session_stats stats;
   cpose_session_get_stats(session, &stats);
   FUZZ_CHECK(stats.fast_kernel_count <= stats.kernel_count);
+  FUZZ_CHECK(stats.session_bytes <= MODEL_CHECK_MAX_SESSION_BYTES && stats.arena_bytes <= stats.session_bytes);
   size_t outputs = cpose_session_output_count(session);
   FUZZ_CHECK(outputs > 0);
   for (size_t i = 0; i < outputs; i++) FUZZ_CHECK(cpose_session_output_name(session, i) != NULL);

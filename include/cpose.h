@@ -126,7 +126,14 @@ typedef struct cpose_session_params {
   int input_rank;
   int64_t input_dims[CPOSE_MAX_RANK];
   int profile; /* nonzero: time every kernel of every run (see cpose_session_profile) */
+  /* Cap on the memory the session takes for itself: folded constants, the arena of intermediate tensors and
+   * the fast kernels' packed weights and buffers. Creation fails with CPOSE_ERR_LIMIT before passing it, so
+   * a hostile model cannot make a session of gigabytes. 0 means CPOSE_SESSION_DEFAULT_MAX_BYTES. */
+  size_t max_bytes;
 } cpose_session_params;
+
+/* 1 GiB: about 25 times what CenterNet's session takes. */
+#define CPOSE_SESSION_DEFAULT_MAX_BYTES ((size_t)1 << 30)
 
 cpose_session_params cpose_session_params_default(void);
 
@@ -157,16 +164,23 @@ typedef struct cpose_session_stats {
   size_t kernel_count;
   size_t fast_kernel_count;
   double flops;
+  size_t session_bytes; /* what params.max_bytes caps: folded constants + arena + fast kernels' memory */
 } cpose_session_stats;
 
 void cpose_session_get_stats(const cpose_session *session, cpose_session_stats *stats_out);
 
-/* With params.profile set: calls `visit` once per kernel, in run order, with the node's name, its op type,
- * whether the fast kernel ran, and the milliseconds it took summed over all runs so far. Strings borrowed
- * for the call. */
+/* One kernel of a session, as cpose_session_profile reports it. */
+typedef struct cpose_kernel_profile {
+  const char *node; /* the node's name (borrowed for the call) */
+  const char *op;   /* its op type */
+  int fast;         /* nonzero: the fast (XNNPACK) kernel ran, else the reference one */
+  double total_ms;  /* milliseconds it took, summed over all runs so far */
+  double flops;     /* floating-point operations of one run (a multiply-add counts two); 0 for data movement */
+} cpose_kernel_profile;
+
+/* With params.profile set: calls `visit` once per kernel, in run order. */
 void cpose_session_profile(const cpose_session *session,
-                           void (*visit)(const char *node, const char *op, int fast, double total_ms, void *user),
-                           void *user);
+                           void (*visit)(const cpose_kernel_profile *kernel, void *user), void *user);
 
 /* ---------------------------------------------------------------------------------------------------- */
 /* Persons and poses                                                                                    */
@@ -581,7 +595,8 @@ cpose_pipeline_params cpose_pipeline_params_default(void);
  * are done. The source and sink threads run at the lowest priority (nice 19), so that they take the cores
  * only when the networks leave them free. Frame
  * failures go to the sink and do not stop the run; the return is an error only when the pipeline itself
- * cannot run (models missing, out of memory, threads). */
+ * cannot run (models missing, out of memory, threads) or the reader ran out of memory for a frame (the run
+ * then ends after the frames before it, every one of them at the sink). */
 cpose_status cpose_pipeline_run(const cpose_pipeline_params *params, cpose_source_fn source, void *source_user,
                                 cpose_sink_fn sink, void *sink_user);
 

@@ -39,10 +39,9 @@ typedef struct graph_kernel_count {
   int count;
 } graph_kernel_count;
 
-static inline void graph_count_kernel(const char *node, const char *op, int fast, double ms, void *user) {
-  (void)node, (void)fast, (void)ms;
+static inline void graph_count_kernel(const cpose_kernel_profile *kernel, void *user) {
   graph_kernel_count *c = user;
-  if (strcmp(op, c->type) == 0) c->count++;
+  if (strcmp(kernel->op, c->type) == 0) c->count++;
 }
 
 /* Kernels of op type `type` that a session created with params.profile set runs. */

@@ -28,17 +28,19 @@ typedef struct session_result {
   char kernels[16][32]; /* op types */
   char names[16][32];   /* node names */
   int kernel_count;
+  double kernel_flops; /* summed over the kernels profiled */
+  double flops;        /* the session's stats */
   size_t arena_bytes;
 } session_result;
 
-static void record_kernel(const char *node, const char *op, int fast, double ms, void *user) {
-  (void)fast, (void)ms;
+static void record_kernel(const cpose_kernel_profile *kernel, void *user) {
   session_result *r = user;
   if (r->kernel_count < 16) {
-    snprintf(r->kernels[r->kernel_count], sizeof r->kernels[0], "%s", op);
-    snprintf(r->names[r->kernel_count], sizeof r->names[0], "%s", node);
+    snprintf(r->kernels[r->kernel_count], sizeof r->kernels[0], "%s", kernel->op);
+    snprintf(r->names[r->kernel_count], sizeof r->names[0], "%s", kernel->node);
   }
   r->kernel_count++;
+  r->kernel_flops += kernel->flops;
 }
 
 /* Runs the model (`outputs`, the first of which is recorded) once on x. */
@@ -70,6 +72,7 @@ static bool run_session(const cpose_model *model, cpose_backend backend, int thr
   cpose_session_stats stats;
   cpose_session_get_stats(session, &stats);
   r->arena_bytes = stats.arena_bytes;
+  r->flops = stats.flops;
   cpose_session_destroy(session);
   return ok;
 }
@@ -155,6 +158,12 @@ static const char *chain_bodies[2] = {
     NODE("out", "Mul", "\"a\",\"x\"", "{}"),
 };
 
+/* Conv2D(x, Relu(w)): the Relu of a weight is folded at creation into a buffer the session owns. */
+static const char *folded_body =
+    JOIN_CONSTS ","
+    NODE("wr", "Relu", "\"w\"", "{}") ","
+    NODE("out", "Conv2D", "\"x\",\"wr\"", "{" STRIDES(1) "," SAME "}");
+
 /* Two branches, listed side by side. */
 static const char *branches_body =
     NODE("b1", "Sigmoid", "\"x\"", "{}") ","
@@ -226,6 +235,9 @@ static void test_depth_first_order(void) {
     const char *want[] = {"b1", "b2", "c1", "c2", "out"};
     CHECK(r->kernel_count == 5);
     for (int i = 0; i < 5 && i < r->kernel_count; i++) CHECK(strcmp(r->names[i], want[i]) == 0);
+    /* five element-wise kernels of one operation per element each, reported per kernel and in total */
+    CHECK(r->kernel_flops == 5.0 * X_SIZE);
+    CHECK(r->flops == 5.0 * X_SIZE);
   }
   free(r);
   cpose_model_destroy(model);
@@ -303,10 +315,64 @@ static void test_strided_outputs(void) {
   }
 }
 
+/* A session with params.max_bytes = cap: its status, and *bytes_out its session_bytes when made. */
+static cpose_status make_capped(const cpose_model *model, cpose_backend backend, size_t cap, size_t *bytes_out) {
+  cpose_session_params params = cpose_session_params_default();
+  params.backend = backend;
+  params.max_bytes = cap;
+  cpose_session *session = NULL;
+  cpose_status status = cpose_session_create(model, &params, &session);
+  if (session) {
+    cpose_session_stats stats;
+    cpose_session_get_stats(session, &stats);
+    *bytes_out = stats.session_bytes;
+  }
+  cpose_session_destroy(session);
+  return status;
+}
+
+/* params.max_bytes caps folded constants, the arena and the fast kernels' memory, each refused with a
+ * message naming it; a cap of exactly what the session takes is enough. */
+static void test_memory_cap(void) {
+  join_weights w = {.size = {6, 7}, .axis = 3};
+  op_fill(w.conv, 12, 2, -1.0f, 1.0f);
+  cpose_model *model = load_model(folded_body, JOIN_MANIFEST, &w, sizeof w);
+  if (!model) return;
+  nn_tensor wr = op_tensor(NN_F32, 4, (const int64_t[]){1, 1, 4, 3}, NULL);
+  nn_tensor x = op_tensor(NN_F32, 4, (const int64_t[]){1, 6, 7, 4}, NULL);
+  nn_tensor out = op_tensor(NN_F32, 4, (const int64_t[]){1, 6, 7, 3}, NULL);
+  size_t folded = nn_padded_bytes(&wr);
+  size_t arena = nn_padded_bytes(&x) + nn_padded_bytes(&out); /* both alive during the convolution */
+  size_t ref_bytes = 0, fast_bytes = 0, unused = 0;
+  CHECK_OK(make_capped(model, CPOSE_BACKEND_REF, 0, &ref_bytes));
+  CHECK(ref_bytes == folded + arena);
+  CHECK_OK(make_capped(model, CPOSE_BACKEND_FAST, 0, &fast_bytes));
+  CHECK(fast_bytes > ref_bytes); /* + the convolution's packed weights */
+  CHECK_OK(make_capped(model, CPOSE_BACKEND_REF, ref_bytes, &unused));
+  CHECK_OK(make_capped(model, CPOSE_BACKEND_FAST, fast_bytes, &unused));
+
+  const struct {
+    cpose_backend backend;
+    size_t cap;
+    const char *says;
+  } refused[] = {
+      {CPOSE_BACKEND_REF, folded - 1, "folded constants"},
+      {CPOSE_BACKEND_REF, ref_bytes - 1, "intermediate tensors"},
+      {CPOSE_BACKEND_FAST, ref_bytes + 1, "fast kernel"},
+      {CPOSE_BACKEND_FAST, fast_bytes - 1, "fast kernel"},
+  };
+  for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+    CHECK(make_capped(model, refused[i].backend, refused[i].cap, &unused) == CPOSE_ERR_LIMIT);
+    CHECK(strstr(cpose_last_error(), refused[i].says) != NULL);
+  }
+  cpose_model_destroy(model);
+}
+
 int main(void) {
   test_strided_outputs();
   test_join_in_place();
   test_in_place();
   test_depth_first_order();
+  test_memory_cap();
   return test_finish("test_session");
 }

@@ -20,6 +20,7 @@
 #include "nn/fuse.h"
 #include "nn/model.h"
 #include "nn/plan.h"
+#include "nn/xnn.h"
 
 typedef struct nn_step {
   const nn_node *def;
@@ -27,6 +28,7 @@ typedef struct nn_step {
   nn_tensor *out; /* the node's outputs in the session's value table */
   void *fast;     /* fast kernel state; NULL runs the reference kernel */
   double total_ms; /* with profiling: time spent in this step over all runs */
+  double flops;    /* of one run (nn_op.flops; 0 without) */
 } nn_step;
 
 struct cpose_session {
@@ -54,6 +56,7 @@ struct cpose_session {
   int n_outputs;
   nn_ref *outputs;
   char **output_names;
+  size_t max_bytes;         /* params.max_bytes; stats.session_bytes counts what is taken of it */
   cpose_session_stats stats;
   bool profile;
 };
@@ -64,6 +67,17 @@ cpose_session_params cpose_session_params_default(void) {
   p.backend = CPOSE_BACKEND_FAST;
   p.threads = 1;
   return p;
+}
+
+/* Counts `bytes` the session is about to take against its cap; CPOSE_ERR_LIMIT (naming `what`) when they
+ * would pass it. */
+static cpose_status take_bytes(cpose_session *s, size_t bytes, const char *what) {
+  if (bytes > s->max_bytes - s->stats.session_bytes) {
+    return cpose_fail(CPOSE_ERR_LIMIT, "%s need %zu bytes, which would pass the session's cap of %zu bytes (%zu taken)",
+                      what, bytes, s->max_bytes, s->stats.session_bytes);
+  }
+  s->stats.session_bytes += bytes;
+  return CPOSE_OK;
 }
 
 static bool is_op(const cpose_session *s, int node) {
@@ -187,6 +201,8 @@ static cpose_status fold(cpose_session *s, int i, const nn_tensor *in) {
   }
   size_t total = 0;
   for (int k = 0; k < def->n_outputs; k++) total += nn_padded_bytes(&out[k]);
+  cpose_status status = take_bytes(s, total, "folded constants");
+  if (status != CPOSE_OK) return cpose_fail_context(status, "node '%s'", def->name);
   uint8_t *buffer = cpose_malloc_aligned(total);
   if (!buffer) return nn_node_fail(def, CPOSE_ERR_OUT_OF_MEMORY, "no memory to fold %zu bytes", total);
   s->folded[i] = buffer;
@@ -392,6 +408,7 @@ static cpose_status plan_memory(cpose_session *s) {
     buffer_of[i] = count++;
   }
   if ((status = nn_plan_arena(buffers, count, &s->stats.arena_bytes)) != CPOSE_OK) goto done;
+  if ((status = take_bytes(s, s->stats.arena_bytes, "the intermediate tensors")) != CPOSE_OK) goto done;
   s->arena = cpose_malloc_large(s->stats.arena_bytes);
   if (!s->arena) {
     status = cpose_fail(CPOSE_ERR_OUT_OF_MEMORY, "no memory for an arena of %zu bytes", s->stats.arena_bytes);
@@ -423,6 +440,21 @@ done:
   return status;
 }
 
+/* The step's fast kernel, its memory counted against the session's cap. */
+static cpose_status create_fast_kernel(cpose_session *s, nn_step *step) {
+  const nn_node *def = step->def;
+  bool exceeded = false;
+  nn_xnn_budget_begin(s->max_bytes - s->stats.session_bytes);
+  cpose_status status = def->op->fast_create(def, step->in, step->out, s->pool, &step->fast);
+  s->stats.session_bytes += nn_xnn_budget_end(&exceeded);
+  if (!exceeded) return status;
+  if (status == CPOSE_OK) def->op->fast_destroy(step->fast); /* a refused allocation it could do without */
+  step->fast = NULL;
+  cpose_error_clear();
+  return nn_node_fail(def, CPOSE_ERR_LIMIT, "its fast kernel would pass the session's cap of %zu bytes",
+                      s->max_bytes);
+}
+
 /* One step per node that computes something at run time; fast kernels where the op has one. */
 static cpose_status create_steps(cpose_session *s, cpose_backend backend) {
   s->steps = cpose_calloc((size_t)s->n_nodes, sizeof *s->steps);
@@ -437,9 +469,10 @@ static cpose_status create_steps(cpose_session *s, cpose_backend backend) {
     step->in = cpose_calloc((size_t)def->n_inputs + 1, sizeof *step->in);
     if (!step->in) return cpose_fail(CPOSE_ERR_OUT_OF_MEMORY, "no memory for the steps");
     gather_inputs(s, i, step->in);
-    if (def->op->flops) s->stats.flops += def->op->flops(def, step->in, step->out);
+    step->flops = def->op->flops ? def->op->flops(def, step->in, step->out) : 0;
+    s->stats.flops += step->flops;
     if (backend != CPOSE_BACKEND_FAST || !def->op->fast_create) continue;
-    cpose_status status = def->op->fast_create(def, step->in, step->out, s->pool, &step->fast);
+    cpose_status status = create_fast_kernel(s, step);
     if (status == CPOSE_ERR_UNSUPPORTED) {
       step->fast = NULL; /* this case has no fast kernel: the reference one runs */
       cpose_error_clear();
@@ -468,6 +501,7 @@ cpose_status cpose_session_create(const cpose_model *model, const cpose_session_
   if (!s) return cpose_fail(CPOSE_ERR_OUT_OF_MEMORY, "no memory for a session");
   s->model = model;
   s->profile = params->profile != 0;
+  s->max_bytes = params->max_bytes ? params->max_bytes : CPOSE_SESSION_DEFAULT_MAX_BYTES;
   cpose_status status = CPOSE_OK;
   if (!params->pool && (status = cpose_threadpool_create(params->threads, &s->owned_pool)) != CPOSE_OK) goto error;
   s->pool = cpose_threadpool_handle(params->pool ? params->pool : s->owned_pool);
@@ -555,11 +589,12 @@ cpose_status cpose_session_run(cpose_session *s, const float *input, size_t coun
 }
 
 void cpose_session_profile(const cpose_session *s,
-                           void (*visit)(const char *node, const char *op, int fast, double total_ms, void *user),
-                           void *user) {
+                           void (*visit)(const cpose_kernel_profile *kernel, void *user), void *user) {
   for (int i = 0; i < s->n_steps; i++) {
     const nn_step *step = &s->steps[i];
-    visit(step->def->name, step->def->op->type, step->fast != NULL, step->total_ms, user);
+    cpose_kernel_profile kernel = {step->def->name, step->def->op->type, step->fast != NULL, step->total_ms,
+                                   step->flops};
+    visit(&kernel, user);
   }
 }
 

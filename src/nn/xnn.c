@@ -7,15 +7,45 @@
 static pthread_once_t xnn_once = PTHREAD_ONCE_INIT;
 static enum xnn_status xnn_init_status = xnn_status_uninitialized;
 
+/* The calling thread's budget (nn_xnn_budget_begin); sessions are created on one thread each. */
+static _Thread_local struct {
+  bool on, exceeded;
+  size_t left, taken;
+} budget;
+
+void nn_xnn_budget_begin(size_t bytes) {
+  budget.on = true;
+  budget.exceeded = false;
+  budget.left = bytes;
+  budget.taken = 0;
+}
+
+size_t nn_xnn_budget_end(bool *exceeded_out) {
+  budget.on = false;
+  *exceeded_out = budget.exceeded;
+  return budget.taken;
+}
+
+static bool budget_take(size_t size) {
+  if (!budget.on) return true;
+  if (size > budget.left) {
+    budget.exceeded = true;
+    return false;
+  }
+  budget.left -= size;
+  budget.taken += size;
+  return true;
+}
+
 /* XNNPACK allocates through cpose's allocator, so that the allocation-failure tests reach its paths too. */
 static void *xnn_allocate(void *context, size_t size) {
   (void)context;
-  return cpose_malloc(size);
+  return budget_take(size) ? cpose_malloc(size) : NULL;
 }
 
 static void *xnn_reallocate(void *context, void *pointer, size_t size) {
   (void)context;
-  return cpose_realloc(pointer, size);
+  return budget_take(size) ? cpose_realloc(pointer, size) : NULL;
 }
 
 static void xnn_deallocate(void *context, void *pointer) {
@@ -25,7 +55,8 @@ static void xnn_deallocate(void *context, void *pointer) {
 
 static void *xnn_aligned_allocate(void *context, size_t alignment, size_t size) {
   (void)context;
-  return alignment <= 64 ? cpose_malloc_aligned(size) : NULL; /* XNNPACK asks for at most 64 */
+  if (alignment > 64) return NULL; /* XNNPACK asks for at most 64 */
+  return budget_take(size) ? cpose_malloc_aligned(size) : NULL;
 }
 
 static void xnn_aligned_deallocate(void *context, void *pointer) {

@@ -2,12 +2,22 @@
 #ifndef CPOSE_NN_XNN_H
 #define CPOSE_NN_XNN_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include <xnnpack.h>
 
 #include "nn/nn.h"
 
 /* Initializes XNNPACK once per process (thread-safe); fails when the CPU is not supported. */
 cpose_status nn_xnn_init(const nn_node *node);
+
+/* A budget for what XNNPACK allocates on the calling thread between begin and end (packed weights,
+ * indirection buffers, workspaces of the operators being created): an allocation past it fails, so creation
+ * reports out of memory. Frees give nothing back (an upper bound). nn_xnn_budget_end returns the bytes taken
+ * and sets *exceeded_out when an allocation was refused. */
+void nn_xnn_budget_begin(size_t bytes);
+size_t nn_xnn_budget_end(bool *exceeded_out);
 
 /* CPOSE_OK for xnn_status_success; otherwise records "node ...: XNNPACK <what> failed: <status>" and returns
  * CPOSE_ERR_OUT_OF_MEMORY for xnn_status_out_of_memory, CPOSE_ERR_UNSUPPORTED for unsupported parameters or

@@ -12,6 +12,7 @@
 #define _DEFAULT_SOURCE /* syscall(SYS_gettid): a thread's own nice value, beyond POSIX */
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -42,6 +43,8 @@ typedef struct pipeline {
   cpose_tracker *tracker;
   queue *read, *estimated; /* reader -> estimator -> sink */
   long frames_estimated;
+  long frames_read;        /* by the reader; read by the run after joining it */
+  bool reader_out_of_memory; /* the reader stopped for want of a frame's memory: the run's status says so */
 } pipeline;
 
 static double now_ms(void) {
@@ -78,13 +81,15 @@ static void job_fail(job *j, cpose_status status) {
 
 /* ---- reader ------------------------------------------------------------------------------------------- */
 
-/* The next frame from the source as a job; NULL at the end (or when out of memory, after saying so). */
+/* The next frame from the source as a job; NULL at the end, or when there is no memory for the job (then
+ * p->reader_out_of_memory is set). */
 static job *read_job(pipeline *p) {
   job *j = cpose_calloc(1, sizeof *j);
   if (!j) {
-    fprintf(stderr, "cpose: out of memory reading a frame; stopping\n");
+    p->reader_out_of_memory = true;
     return NULL;
   }
+  p->frames_read++;
   double t0 = now_ms();
   cpose_status status = p->source(p->source_user, &j->source);
   j->result.index = j->source.index;
@@ -266,6 +271,10 @@ cpose_status cpose_pipeline_run(const cpose_pipeline_params *params, cpose_sourc
     int started = start_stages(&p, threads);
     for (int i = 0; i < started; i++) pthread_join(threads[i], NULL);
     if (started < 3) status = cpose_fail(CPOSE_ERR_INTERNAL, "cannot start the pipeline's threads");
+    if (status == CPOSE_OK && p.reader_out_of_memory) {
+      status = cpose_fail(CPOSE_ERR_OUT_OF_MEMORY, "no memory for frame %ld of the source: the run stopped after the frames before it",
+                          p.frames_read + 1);
+    }
     drain(p.read);
     drain(p.estimated);
   }

@@ -69,6 +69,8 @@ int cmd_model_info(int argc, char **argv) {
     printf("flops %.0f (%.3f GFLOP)\n", stats.flops, stats.flops / 1e9);
     printf("kernels %zu\n", stats.kernel_count);
     printf("arena_bytes %zu (without reuse: %zu)\n", stats.arena_bytes, stats.naive_bytes);
+    printf("session_bytes %zu (arena, folded constants and fast kernels: what a session takes)\n",
+           stats.session_bytes);
   }
   cpose_session_destroy(session);
   cpose_model_destroy(model);

@@ -23,7 +23,8 @@ static const char usage[] =
     "  --backend fast|ref     XNNPACK kernels (default) or the portable reference kernels\n"
     "  --threads N            worker threads (default 1)\n"
     "  --bench RUNS           time RUNS inferences after 3 warm-ups; the last line printed is median_ms=<ms>\n"
-    "  --profile              print the time per op type and the slowest nodes, averaged over all runs\n";
+    "  --profile              print the time and GFLOP/s per op type and of the slowest nodes, averaged over\n"
+    "                         all runs\n";
 
 typedef struct run_options {
   const char *model, *input, *input_u8, *shape, *dtype, *outputs, *out, *backend, *threads, *bench;
@@ -88,42 +89,66 @@ static void sanitize(const char *name, char *out, size_t cap) {
 typedef struct profile_totals {
   const char *types[PROFILE_MAX_TYPES];
   double type_ms[PROFILE_MAX_TYPES];
+  double type_flops[PROFILE_MAX_TYPES];
   int type_count;
   char top_names[PROFILE_TOP][128];
   double top_ms[PROFILE_TOP];
+  double top_flops[PROFILE_TOP];
   double all_ms;
 } profile_totals;
 
-static void profile_add(const char *node, const char *op, int fast, double ms, void *user) {
-  profile_totals *p = user;
-  (void)fast;
-  p->all_ms += ms;
+static void profile_add_type(profile_totals *p, const cpose_kernel_profile *k) {
   int t = 0;
-  while (t < p->type_count && strcmp(p->types[t], op) != 0) t++;
-  if (t == p->type_count && t < PROFILE_MAX_TYPES) p->types[p->type_count++] = op;
-  if (t < PROFILE_MAX_TYPES) p->type_ms[t] += ms;
+  while (t < p->type_count && strcmp(p->types[t], k->op) != 0) t++;
+  if (t == PROFILE_MAX_TYPES) return;
+  if (t == p->type_count) p->types[p->type_count++] = k->op;
+  p->type_ms[t] += k->total_ms;
+  p->type_flops[t] += k->flops;
+}
+
+static void profile_add(const cpose_kernel_profile *k, void *user) {
+  profile_totals *p = user;
+  p->all_ms += k->total_ms;
+  profile_add_type(p, k);
   int slot = PROFILE_TOP - 1;
-  if (ms <= p->top_ms[slot]) return;
-  while (slot > 0 && p->top_ms[slot - 1] < ms) { /* insertion into the descending list */
+  if (k->total_ms <= p->top_ms[slot]) return;
+  while (slot > 0 && p->top_ms[slot - 1] < k->total_ms) { /* insertion into the descending list */
     p->top_ms[slot] = p->top_ms[slot - 1];
+    p->top_flops[slot] = p->top_flops[slot - 1];
     memcpy(p->top_names[slot], p->top_names[slot - 1], sizeof p->top_names[slot]);
     slot--;
   }
-  p->top_ms[slot] = ms;
-  snprintf(p->top_names[slot], sizeof p->top_names[slot], "%s (%s)", node, op);
+  p->top_ms[slot] = k->total_ms;
+  p->top_flops[slot] = k->flops;
+  snprintf(p->top_names[slot], sizeof p->top_names[slot], "%s (%s)", k->node, k->op);
+}
+
+/* GFLOP/s of `flops` per run done in `ms` per run; blank for kernels that only move data. */
+static void format_rate(double flops, double ms, char *buf, size_t cap) {
+  if (flops > 0 && ms > 0) {
+    snprintf(buf, cap, "%7.1f GFLOP/s", flops / ms / 1e6);
+  } else {
+    snprintf(buf, cap, "%15s", "");
+  }
 }
 
 static void print_profile(const cpose_session *session, long runs) {
   profile_totals p;
   memset(&p, 0, sizeof p);
   cpose_session_profile(session, profile_add, &p);
+  char rate[32];
   printf("profile: %.3f ms per run in kernels\n", p.all_ms / (double)runs);
   for (int t = 0; t < p.type_count; t++) {
-    printf("  %-28s %8.3f ms %5.1f%%\n", p.types[t], p.type_ms[t] / (double)runs, 100.0 * p.type_ms[t] / p.all_ms);
+    double ms = p.type_ms[t] / (double)runs;
+    format_rate(p.type_flops[t], ms, rate, sizeof rate);
+    printf("  %-28s %8.3f ms %5.1f%%  %8.1f MFLOP %s\n", p.types[t], ms, 100.0 * p.type_ms[t] / p.all_ms,
+           p.type_flops[t] / 1e6, rate);
   }
   printf("slowest nodes:\n");
   for (int i = 0; i < PROFILE_TOP && p.top_ms[i] > 0; i++) {
-    printf("  %8.3f ms  %s\n", p.top_ms[i] / (double)runs, p.top_names[i]);
+    double ms = p.top_ms[i] / (double)runs;
+    format_rate(p.top_flops[i], ms, rate, sizeof rate);
+    printf("  %8.3f ms  %8.1f MFLOP %s  %s\n", ms, p.top_flops[i] / 1e6, rate, p.top_names[i]);
   }
 }
 
