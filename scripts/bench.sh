@@ -32,6 +32,7 @@ RUNS=50
 MODELS="$ALL_MODELS"
 TFJS=1
 TMP_DIR=""
+PEAK=n/a # set by main
 
 parse_args() {
   while [ $# -gt 0 ]; do
@@ -78,7 +79,13 @@ build() {
   bash scripts/setup.sh >&2 # its summary line too: stdout is for the table only
   # CPOSE_WERROR is passed, as scripts/test.sh does, so a cached value from an earlier run does not linger.
   cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DCPOSE_WERROR=OFF >&2 || die "cmake configure failed"
-  cmake --build "$BUILD_DIR" -j2 --target cpose_cli >&2 || die "build failed"
+  cmake --build "$BUILD_DIR" -j2 --target cpose_cli bench_peak >&2 || die "build failed"
+}
+
+# Prints the machine's float32 peak GFLOP/s on 2 threads (bench/bench_peak.c: FMA chains on the widest
+# vectors), or n/a where it cannot measure it.
+peak_gflops() {
+  "$BUILD_DIR/bench/bench_peak" 2 2>/dev/null | awk -F= '/^threads=2 / { print $3 }' | grep . || echo n/a
 }
 
 # Writes the uint8 HWC image $1 as float32 little-endian values 0..255 to $2 (cpose's and tfjs-ref's input).
@@ -125,7 +132,7 @@ ratio() {
 
 # Times model $1 and prints its table row.
 bench_model() {
-  local m=$1 side dtype runs shape input info gflop arena ms1 ms2 tfjs_ms
+  local m=$1 side dtype runs shape input info gflop arena ms1 ms2 tfjs_ms rate
   read -r side dtype < <(model_spec "$m")
   runs=$(model_runs "$m")
   shape="1,$side,$side,3"
@@ -142,8 +149,9 @@ bench_model() {
   ms2=$(cpose_median "$m" "$input" "$shape" "$dtype" 2 "$runs")
   [ "$TFJS" = 0 ] || say "$m: TensorFlow.js wasm, $runs runs"
   tfjs_ms=$(tfjs_median "$m" "$input" "$shape" "$dtype" "$runs")
-  printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$m" "$gflop" "$ms1" "$ms2" \
-    "$(ratio "$gflop" "$(ratio "$ms2" 1000 6)" 1)" "$tfjs_ms" "$(ratio "$tfjs_ms" "$ms2" 2)" \
+  rate=$(ratio "$gflop" "$(ratio "$ms2" 1000 6)" 1)
+  printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$m" "$gflop" "$ms1" "$ms2" "$rate" \
+    "$(ratio "$(ratio "$rate" "$PEAK" 4)" 0.01 0)" "$tfjs_ms" "$(ratio "$tfjs_ms" "$ms2" 2)" \
     "$(ratio "$arena" 1048576 1)"
 }
 
@@ -180,6 +188,8 @@ main() {
   build
   TMP_DIR=$(mktemp -d "${TMPDIR:-/tmp}/cpose-bench.XXXXXX")
   trap cleanup EXIT
+  say "measuring the machine's peak (bench_peak)"
+  PEAK=$(peak_gflops)
   before=$(cpu_snapshot)
   # Rows are collected first so that the table prints in one piece after the progress messages.
   for m in $MODELS; do
@@ -192,14 +202,15 @@ main() {
   load=$(other_load "$before" "$(cpu_snapshot)")
   cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
   echo
-  echo "| model | GFLOP | cpose 1 thread ms | cpose 2 threads ms | GFLOP/s (2 threads) | TF.js wasm ms | speed-up |" \
-    "arena MiB |"
-  echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| model | GFLOP | cpose 1 thread ms | cpose 2 threads ms | GFLOP/s (2 threads) | % of peak | TF.js wasm ms |" \
+    "speed-up | arena MiB |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
   printf '%s' "$rows"
   echo
   echo "Median of $RUNS runs (centernet $(model_runs centernet)) after 3 warm-ups, input messi5;" \
     "speed-up = TF.js wasm ms (SIMD, one thread under Node) / cpose 2 threads ms;" \
-    "arena = planned intermediate memory (cpose model info)." \
+    "arena = planned intermediate memory (cpose model info);" \
+    "peak = ${PEAK} GFLOP/s, the float32 FMA peak of 2 threads measured by bench/bench_peak." \
     "CPU: ${cpu:-unknown} ($(nproc) cores), $(date -u '+%Y-%m-%d %H:%M UTC'); other processes took ${load}% of it."
   say "done in $((SECONDS - start)) s"
 }
