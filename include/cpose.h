@@ -105,7 +105,16 @@ typedef enum cpose_backend {
 
 /* A pool of worker threads that sessions run their kernels on. Sessions that run one after another (a
  * detector, then a pose net) should share one: every pool keeps its threads busy-waiting for a while after
- * a run, so two pools on the same cores slow each other down. */
+ * a run, so two pools on the same cores slow each other down.
+ *
+ * Every layer waits for all the pool's threads, so while another process keeps one of its cores busy a
+ * pooled run becomes many times slower than a run on the calling thread alone. Sessions therefore watch their
+ * run times: a pooled run that passes twice the session's best pooled run (or 1.2 times its best run on the
+ * calling thread) finishes on the calling thread; after two such runs in a row the pool's sessions run there
+ * alone for 8 to 64 runs, and a
+ * pooled run now and then brings the pool back once the machine is free. A session's first run is on the
+ * calling thread, as the reference. Results are the same either way; cpose_session_params.fixed_threads
+ * turns the fallback off. */
 typedef struct cpose_threadpool cpose_threadpool;
 
 /* `threads` 1..256, counting the calling thread (which takes part in every run). */
@@ -118,6 +127,9 @@ typedef struct cpose_session_params {
   /* When not NULL, the kernels run on this pool (borrowed: it must outlive the session) and `threads` is
    * ignored. */
   cpose_threadpool *pool;
+  /* Nonzero: every run uses the pool, even while its cores are contended (for benchmarks of a thread count);
+   * 0 (the default): runs fall back to the calling thread then, as cpose_threadpool describes. */
+  int fixed_threads;
   /* Nodes to compute, by name with an optional output index ("Identity:0", "TopKV2:1"). Borrowed for the
    * create call. NULL (or output_count 0) means the signature's outputs. */
   const char *const *outputs;
@@ -165,6 +177,10 @@ typedef struct cpose_session_stats {
   size_t fast_kernel_count;
   double flops;
   size_t session_bytes; /* what params.max_bytes caps: folded constants + arena + fast kernels' memory */
+  /* Runs so far with a pool of 2+ threads (both 0 otherwise): those on the pool from start to end, and those
+   * partly or wholly on the calling thread alone (see cpose_threadpool). */
+  size_t pooled_runs;
+  size_t unpooled_runs;
 } cpose_session_stats;
 
 void cpose_session_get_stats(const cpose_session *session, cpose_session_stats *stats_out);

@@ -9,8 +9,10 @@
  *   7. plan one arena for the intermediate tensors (plan.c); reshape-like ops share their input's buffer,
  *      element-wise ops may write over an input they read last;
  *   8. create each kernel: the fast (XNNPACK) one where the op has it, the reference one otherwise.
- * Running then walks the steps in order. Nothing is allocated while running.
+ * Running then walks the steps in order, on the thread pool or, while the pool's cores are contended, on the
+ * calling thread (core/threadpool.h). Nothing is allocated while running.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -33,8 +35,10 @@ typedef struct nn_step {
 
 struct cpose_session {
   const cpose_model *model;
-  pthreadpool_t pool;            /* NULL: kernels run on the calling thread */
+  cpose_threadpool *pool;        /* params.pool (borrowed) or owned_pool */
   cpose_threadpool *owned_pool;  /* the pool the session made for params.threads, if any */
+  bool fixed_threads;            /* params.fixed_threads: every run on the pool, no fallback */
+  cpose_pool_history history;    /* this session's run times, for the pool's fallback policy */
   int n_nodes;
   const nn_node **defs; /* per node: the model's node, or a fused replacement from `fused` */
   nn_fusion *fused;
@@ -445,7 +449,9 @@ static cpose_status create_fast_kernel(cpose_session *s, nn_step *step) {
   const nn_node *def = step->def;
   bool exceeded = false;
   nn_xnn_budget_begin(s->max_bytes - s->stats.session_bytes);
-  cpose_status status = def->op->fast_create(def, step->in, step->out, s->pool, &step->fast);
+  /* Set up for the pool; runs that fall back to the calling thread alone compute the same values. */
+  pthreadpool_t pool = cpose_threadpool_handle(s->pool);
+  cpose_status status = def->op->fast_create(def, step->in, step->out, pool, &step->fast);
   s->stats.session_bytes += nn_xnn_budget_end(&exceeded);
   if (!exceeded) return status;
   if (status == CPOSE_OK) def->op->fast_destroy(step->fast); /* a refused allocation it could do without */
@@ -501,10 +507,11 @@ cpose_status cpose_session_create(const cpose_model *model, const cpose_session_
   if (!s) return cpose_fail(CPOSE_ERR_OUT_OF_MEMORY, "no memory for a session");
   s->model = model;
   s->profile = params->profile != 0;
+  s->fixed_threads = params->fixed_threads != 0;
   s->max_bytes = params->max_bytes ? params->max_bytes : CPOSE_SESSION_DEFAULT_MAX_BYTES;
   cpose_status status = CPOSE_OK;
   if (!params->pool && (status = cpose_threadpool_create(params->threads, &s->owned_pool)) != CPOSE_OK) goto error;
-  s->pool = cpose_threadpool_handle(params->pool ? params->pool : s->owned_pool);
+  s->pool = params->pool ? params->pool : s->owned_pool;
   if ((status = allocate_tables(s)) != CPOSE_OK) goto error;
   if ((status = resolve_outputs(s, params)) != CPOSE_OK) goto error;
   if ((status = nn_fuse(model, s->defs, &s->fused)) != CPOSE_OK) goto error;
@@ -570,21 +577,50 @@ static double now_ms(void) {
   return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-static cpose_status run_step(const cpose_session *s, const nn_step *step) {
-  if (step->fast) return step->def->op->fast_run(step->fast, s->pool);
+static cpose_status run_step(const nn_step *step, pthreadpool_t pool) {
+  if (step->fast) return step->def->op->fast_run(step->fast, pool);
   return step->def->op->run(step->def, step->in, step->out);
+}
+
+/* The pool of the next run: NULL runs it on the calling thread (see core/threadpool.h). */
+static pthreadpool_t begin_run(cpose_session *s) {
+  if (s->fixed_threads) return cpose_threadpool_handle(s->pool);
+  return cpose_threadpool_begin_run(s->pool, &s->history);
+}
+
+/* Counts a finished run and, unless the threads are fixed, tells the pool's policy how it went. */
+static void end_run(cpose_session *s, bool began_pooled, bool ended_pooled, double ms) {
+  if (!cpose_threadpool_handle(s->pool)) return; /* no workers: nothing to decide */
+  if (ended_pooled) {
+    s->stats.pooled_runs++;
+  } else {
+    s->stats.unpooled_runs++;
+  }
+  if (s->fixed_threads) return;
+  cpose_run_kind kind = !began_pooled  ? CPOSE_RUN_SINGLE
+                        : ended_pooled ? CPOSE_RUN_POOLED
+                                       : CPOSE_RUN_GAVE_UP;
+  cpose_threadpool_end_run(s->pool, &s->history, kind, ms);
 }
 
 cpose_status cpose_session_run(cpose_session *s, const float *input, size_t count) {
   if (!s) return cpose_fail(CPOSE_ERR_INVALID_ARGUMENT, "cpose_session_run: NULL session");
   cpose_status status = write_input(s, input, count);
+  if (status != CPOSE_OK) return status;
+  pthreadpool_t pool = begin_run(s);
+  bool began_pooled = pool != NULL;
+  double limit_ms = s->fixed_threads ? INFINITY : cpose_pool_limit_ms(&s->history);
+  double start = now_ms(), last = start;
   for (int i = 0; status == CPOSE_OK && i < s->n_steps; i++) {
     nn_step *step = &s->steps[i];
-    double start = s->profile ? now_ms() : 0;
-    status = run_step(s, step);
-    if (s->profile) step->total_ms += now_ms() - start;
+    status = run_step(step, pool);
+    double now = now_ms();
+    if (s->profile) step->total_ms += now - last;
+    last = now;
+    if (now - start > limit_ms) pool = NULL; /* the pool is contended: finish on this thread */
     if (status != CPOSE_OK) status = cpose_fail_context(status, "running node '%s'", step->def->name);
   }
+  if (status == CPOSE_OK) end_run(s, began_pooled, pool != NULL, last - start);
   return status;
 }
 

@@ -21,14 +21,18 @@ static const char usage[] =
     "  --dtype int32|float32  the input's dtype (must match the model's; values are truncated for int32)\n"
     "  --outputs A,B          nodes to write, by name with an optional output index (default: the signature's)\n"
     "  --backend fast|ref     XNNPACK kernels (default) or the portable reference kernels\n"
-    "  --threads N            worker threads (default 1)\n"
-    "  --bench RUNS           time RUNS inferences after 3 warm-ups; the last line printed is median_ms=<ms>\n"
+    "  --threads N            worker threads (default 1); while another process keeps one of their cores\n"
+    "                         busy, runs fall back to the calling thread (see cpose_threadpool in cpose.h)\n"
+    "  --fixed-threads        no fallback: every run uses all N threads, whatever else the machine runs\n"
+    "  --bench RUNS           time RUNS inferences after 3 warm-ups; the last line printed is median_ms=<ms>,\n"
+    "                         after pooled_runs=<K>/<RUNS> with N > 1: the timed runs that used all N threads\n"
+    "                         from start to end (all of them with --fixed-threads)\n"
     "  --profile              print the time and GFLOP/s per op type and of the slowest nodes, averaged over\n"
     "                         all runs\n";
 
 typedef struct run_options {
   const char *model, *input, *input_u8, *shape, *dtype, *outputs, *out, *backend, *threads, *bench;
-  bool profile, print;
+  bool profile, print, fixed_threads;
 } run_options;
 
 static int parse_options(int argc, char **argv, run_options *o) {
@@ -52,6 +56,10 @@ static int parse_options(int argc, char **argv, run_options *o) {
     }
     if (strcmp(argv[i], "--print") == 0) {
       o->print = true;
+      continue;
+    }
+    if (strcmp(argv[i], "--fixed-threads") == 0) {
+      o->fixed_threads = true;
       continue;
     }
     if (argv[i][0] == '-' || o->model) return cli_usage_error("model run", "unexpected argument '%s'", argv[i]);
@@ -157,12 +165,16 @@ static int compare_doubles(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-/* Runs `runs` timed inferences after 3 warm-ups and returns the median in milliseconds. */
-static cpose_status bench(cpose_session *session, const float *input, size_t count, long runs, double *median) {
+/* Runs `runs` timed inferences after 3 warm-ups and returns the median in milliseconds, and how many of the
+ * timed runs used the pool from start to end (the others fell back to the calling thread). */
+static cpose_status bench(cpose_session *session, const float *input, size_t count, long runs, double *median,
+                          size_t *pooled_runs) {
   double *times = malloc((size_t)runs * sizeof *times);
   if (!times) return CPOSE_ERR_OUT_OF_MEMORY;
   cpose_status status = CPOSE_OK;
   for (int i = 0; i < 3 && status == CPOSE_OK; i++) status = cpose_session_run(session, input, count);
+  cpose_session_stats before, after;
+  cpose_session_get_stats(session, &before);
   for (long i = 0; i < runs && status == CPOSE_OK; i++) {
     double t0 = cli_now_ms();
     status = cpose_session_run(session, input, count);
@@ -171,6 +183,8 @@ static cpose_status bench(cpose_session *session, const float *input, size_t cou
   if (status == CPOSE_OK) {
     qsort(times, (size_t)runs, sizeof *times, compare_doubles);
     *median = times[runs / 2];
+    cpose_session_get_stats(session, &after);
+    *pooled_runs = after.pooled_runs - before.pooled_runs;
   }
   free(times);
   return status;
@@ -209,7 +223,7 @@ static cpose_status write_output(const cpose_session *session, size_t i, const c
 }
 
 static cpose_status write_manifest(const run_options *o, const cpose_session_params *p, cJSON *outputs,
-                                   long runs, double median) {
+                                   long runs, double median, size_t pooled_runs) {
   cJSON *m = cJSON_CreateObject(), *shape = cJSON_CreateArray();
   for (int d = 0; d < p->input_rank; d++) cJSON_AddItemToArray(shape, cJSON_CreateNumber((double)p->input_dims[d]));
   cJSON_AddStringToObject(m, "model", o->model);
@@ -218,10 +232,12 @@ static cpose_status write_manifest(const run_options *o, const cpose_session_par
   cJSON_AddStringToObject(m, "dtype", o->dtype ? o->dtype : "float32");
   cJSON_AddStringToObject(m, "backend", p->backend == CPOSE_BACKEND_REF ? "ref" : "fast");
   cJSON_AddNumberToObject(m, "threads", p->threads);
+  cJSON_AddBoolToObject(m, "fixedThreads", p->fixed_threads != 0);
   cJSON_AddItemToObject(m, "outputs", outputs);
   if (runs > 0) {
     cJSON_AddNumberToObject(m, "benchMedianMs", median);
     cJSON_AddNumberToObject(m, "benchRuns", (double)runs);
+    if (p->threads > 1) cJSON_AddNumberToObject(m, "benchPooledRuns", (double)pooled_runs);
   }
   char *text = cJSON_Print(m);
   char path[4096 + 32];
@@ -246,6 +262,7 @@ static int configure(const run_options *o, cpose_session_params *p, const char *
     return cli_usage_error("model run", "--threads must be 1..256, not '%s'", o->threads);
   }
   p->threads = (int)threads;
+  p->fixed_threads = o->fixed_threads;
   p->profile = o->profile;
   *runs = 0;
   if (o->bench && !cli_parse_int(o->bench, 1, 100000, runs)) {
@@ -339,6 +356,7 @@ int cmd_model_run(int argc, char **argv) {
   float *input = NULL;
   size_t input_count = 0;
   double median = 0;
+  size_t pooled_runs = 0;
   cJSON *outputs = NULL;
   cpose_status status = cpose_model_load(o.model, &model);
   if (status != CPOSE_OK) return cli_report("loading the model", status);
@@ -358,16 +376,17 @@ int cmd_model_run(int argc, char **argv) {
   for (size_t i = 0; i < cpose_session_output_count(session); i++) {
     if ((status = write_output(session, i, o.out, outputs)) != CPOSE_OK) goto done;
   }
-  if (runs > 0 && (status = bench(session, input, input_count, runs, &median)) != CPOSE_OK) {
+  if (runs > 0 && (status = bench(session, input, input_count, runs, &median, &pooled_runs)) != CPOSE_OK) {
     cli_report("benchmarking", status);
     goto done;
   }
-  status = write_manifest(&o, &params, outputs, runs, median);
+  status = write_manifest(&o, &params, outputs, runs, median, pooled_runs);
   outputs = NULL; /* the manifest took it */
   if (status != CPOSE_OK) goto done;
   code = CLI_OK;
   for (size_t i = 0; o.print && i < cpose_session_output_count(session); i++) print_output(session, i);
   if (o.profile) print_profile(session, 1 + (runs > 0 ? 3 + runs : 0));
+  if (runs > 0 && params.threads > 1) printf("pooled_runs=%zu/%ld\n", pooled_runs, runs);
   if (runs > 0) printf("median_ms=%.3f\n", median);
 done:
   cJSON_Delete(outputs);
