@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "cpose.h"
+
 static int test_failures;
 static int test_checks;
 
@@ -68,6 +70,24 @@ static inline void *test_read_file(const char *path, size_t *size_out) {
     if (size_out) *size_out = (size_t)size;
   }
   return data;
+}
+
+/* A golden input image (raw uint8 RGB, as tests/golden holds them) as float32 values 0..255; NULL unless the
+ * file holds exactly `count` bytes. The caller frees it. */
+static inline float *test_read_rgb_floats(const char *path, size_t count) {
+  size_t size = 0;
+  unsigned char *bytes = test_read_file(path, &size);
+  float *values = bytes && size == count ? malloc(count * sizeof *values) : NULL;
+  for (size_t i = 0; values && i < count; i++) values[i] = bytes[i];
+  free(bytes);
+  return values;
+}
+
+/* The number of elements of `t`. */
+static inline size_t test_tensor_elements(const cpose_tensor *t) {
+  size_t n = 1;
+  for (int d = 0; d < t->rank; d++) n *= (size_t)t->dims[d];
+  return n;
 }
 
 static inline int test_finish(const char *name) {

@@ -320,17 +320,9 @@ static void check_center_weights(const float *graph, int size) {
 static void check_parity(cpose_session *session, const char *model, const char *photo, int size) {
   char path[256];
   snprintf(path, sizeof path, "tests/golden/%s/%s.rgb", model, photo);
-  size_t bytes = 0, count = (size_t)size * size * 3;
-  uint8_t *rgb = test_read_file(path, &bytes);
-  CHECK(rgb && bytes == count);
-  if (!rgb || bytes != count) {
-    free(rgb);
-    return;
-  }
-  float *input = malloc(count * sizeof *input);
+  size_t count = (size_t)size * size * 3;
+  float *input = test_read_rgb_floats(path, count);
   CHECK(input != NULL);
-  for (size_t i = 0; input && i < count; i++) input[i] = rgb[i];
-  free(rgb);
   if (!input) return;
   CHECK_OK(cpose_session_run(session, input, count));
   free(input);

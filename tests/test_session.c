@@ -60,8 +60,7 @@ static bool run_session(const cpose_model *model, cpose_backend backend, int thr
   bool ok =
       cpose_session_run(session, x, X_SIZE) == CPOSE_OK && cpose_session_output(session, 0, &out) == CPOSE_OK;
   CHECK(ok);
-  int64_t n = 1;
-  for (int d = 0; ok && d < out.rank; d++) n *= out.dims[d];
+  int64_t n = ok ? (int64_t)test_tensor_elements(&out) : 1;
   CHECK(n <= (int64_t)(sizeof r->values / sizeof r->values[0]));
   if (ok && n <= (int64_t)(sizeof r->values / sizeof r->values[0])) {
     memcpy(r->values, out.data, (size_t)n * sizeof(float));

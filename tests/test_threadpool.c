@@ -185,17 +185,6 @@ static void test_shared_pool(void) {
 #define LIGHTNING "models/movenet-lightning/model.json"
 #define LIGHTNING_IMAGE "tests/golden/movenet-lightning/messi5.rgb"
 
-/* NHWC (1, 192, 192, 3) float32 0..255 from the golden uint8 image; NULL when it is missing. */
-static float *read_image(size_t *count_out) {
-  size_t size = 0;
-  uint8_t *bytes = test_read_file(LIGHTNING_IMAGE, &size);
-  float *pixels = bytes && size == 192 * 192 * 3 ? malloc(size * sizeof *pixels) : NULL;
-  for (size_t i = 0; pixels && i < size; i++) pixels[i] = bytes[i];
-  free(bytes);
-  *count_out = size;
-  return pixels;
-}
-
 static cpose_session *two_thread_session(const cpose_model *model, int fixed_threads) {
   cpose_session_params p = cpose_session_params_default();
   p.threads = 2;
@@ -214,9 +203,8 @@ static int same_outputs(const cpose_session *a, const cpose_session *b) {
     cpose_tensor x, y;
     CHECK_OK(cpose_session_output(a, i, &x));
     CHECK_OK(cpose_session_output(b, i, &y));
-    size_t n = 4; /* every dtype of a MoveNet output is 4 bytes */
-    for (int d = 0; d < x.rank; d++) n *= (size_t)x.dims[d];
-    same = x.rank == y.rank && memcmp(x.dims, y.dims, sizeof x.dims) == 0 && memcmp(x.data, y.data, n) == 0;
+    size_t bytes = 4 * test_tensor_elements(&x); /* every dtype of a MoveNet output is 4 bytes */
+    same = x.rank == y.rank && memcmp(x.dims, y.dims, sizeof x.dims) == 0 && memcmp(x.data, y.data, bytes) == 0;
   }
   return same;
 }
@@ -225,8 +213,8 @@ static int same_outputs(const cpose_session *a, const cpose_session *b) {
  * go either way, depending on the machine, and must match too. */
 static void test_same_values(void) {
   cpose_model *model = NULL;
-  size_t count = 0;
-  float *pixels = read_image(&count);
+  size_t count = 192 * 192 * 3;
+  float *pixels = test_read_rgb_floats(LIGHTNING_IMAGE, count);
   if (!pixels || cpose_model_load(LIGHTNING, &model) != CPOSE_OK) {
     fprintf(stderr, "test_threadpool: %s or %s missing: values not compared\n", LIGHTNING, LIGHTNING_IMAGE);
     free(pixels);
