@@ -56,6 +56,10 @@ static void xnn_deallocate(void *context, void *pointer) {
 static void *xnn_aligned_allocate(void *context, size_t alignment, size_t size) {
   (void)context;
   if (alignment > 64) return NULL; /* XNNPACK asks for at most 64 */
+  return nn_fast_malloc_aligned(size);
+}
+
+void *nn_fast_malloc_aligned(size_t size) {
   return budget_take(size) ? cpose_malloc_aligned(size) : NULL;
 }
 

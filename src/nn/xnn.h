@@ -12,12 +12,16 @@
 /* Initializes XNNPACK once per process (thread-safe); fails when the CPU is not supported. */
 cpose_status nn_xnn_init(const nn_node *node);
 
-/* A budget for what XNNPACK allocates on the calling thread between begin and end (packed weights,
- * indirection buffers, workspaces of the operators being created): an allocation past it fails, so creation
- * reports out of memory. Frees give nothing back (an upper bound). nn_xnn_budget_end returns the bytes taken
+/* A budget for what XNNPACK and nn_fast_malloc_aligned allocate on the calling thread between begin and end
+ * (packed weights, indirection buffers, workspaces of the operators being created): an allocation past it
+ * fails, so creation reports out of memory. Frees give nothing back (an upper bound). nn_xnn_budget_end returns the bytes taken
  * and sets *exceeded_out when an allocation was refused. */
 void nn_xnn_budget_begin(size_t bytes);
 size_t nn_xnn_budget_end(bool *exceeded_out);
+
+/* 64-byte aligned memory for a fast kernel's own packed weights, counted against the calling thread's budget
+ * like XNNPACK's; NULL when it is refused or out of memory. Free with cpose_free_aligned. */
+void *nn_fast_malloc_aligned(size_t size);
 
 /* CPOSE_OK for xnn_status_success; otherwise records "node ...: XNNPACK <what> failed: <status>" and returns
  * CPOSE_ERR_OUT_OF_MEMORY for xnn_status_out_of_memory, CPOSE_ERR_UNSUPPORTED for unsupported parameters or

@@ -1,6 +1,7 @@
 /* Conv2D and _FusedConv2D (Conv2D + BiasAdd [+ Relu | Relu6 | Elu], as TF's grappler fuses them): 2D
  * convolution of an NHWC input with an HWIO filter. Attributes and shapes: conv_common.c. */
 #include "core/alloc.h"
+#include "nn/gemm.h"
 #include "nn/ops/conv_common.h"
 #include "nn/xnn.h"
 
@@ -60,7 +61,44 @@ static cpose_status conv2d_run(const nn_node *node, const nn_tensor *in, nn_tens
   return CPOSE_OK;
 }
 
-/* ---- fast kernel (XNNPACK) --------------------------------------------------------------------------- */
+/* ---- fast kernel ------------------------------------------------------------------------------------- */
+
+/* A pointwise convolution (1x1, stride 1) is one matrix product over all pixels: it runs on cpose's GEMM
+ * where the CPU has its kernels (nn_gemm.h says why); every other convolution on XNNPACK's. */
+typedef struct conv2d_fast {
+  xnn_operator_t op; /* or NULL */
+  nn_gemm *gemm;     /* or NULL */
+  const float *input; /* (pixels, CIN) */
+  float *output;      /* (pixels, COUT), pixels `stride` apart */
+  size_t pixels, in_c, stride;
+} conv2d_fast;
+
+static bool is_pointwise(const nn_conv_geometry *g, const nn_conv_params *p) {
+  return g->kernel_h == 1 && g->kernel_w == 1 && p->stride_h == 1 && p->stride_w == 1 && g->pad_top == 0 &&
+         g->pad_bottom == 0 && g->pad_left == 0 && g->pad_right == 0;
+}
+
+/* CPOSE_ERR_UNSUPPORTED (error cleared) when the GEMM does not apply, so that XNNPACK is tried. */
+static cpose_status create_gemm(const nn_node *node, const nn_conv_geometry *g, const nn_tensor *in,
+                                const nn_tensor *out, conv2d_fast *f) {
+  const nn_conv_params *p = node->params;
+  float lo, hi;
+  if (!is_pointwise(g, p) || !nn_gemm_available() || p->activation == NN_CONV_ACT_ELU) {
+    return CPOSE_ERR_UNSUPPORTED;
+  }
+  cpose_status status = nn_conv_output_range(node, p->activation, &lo, &hi);
+  if (status != CPOSE_OK) return status;
+  /* The HWIO filter of a 1x1 convolution is the (CIN, COUT) weight matrix. */
+  status = nn_gemm_create((size_t)g->in_c, (size_t)g->out_c, in[1].data, p->has_bias ? in[2].data : NULL, lo,
+                          hi, &f->gemm);
+  if (status != CPOSE_OK) return nn_node_fail(node, status, "%s", cpose_last_error());
+  f->input = in[0].data;
+  f->output = out[0].data;
+  f->pixels = (size_t)(g->batch * g->in_h * g->in_w);
+  f->in_c = (size_t)g->in_c;
+  f->stride = (size_t)nn_row_stride(&out[0]);
+  return CPOSE_OK;
+}
 
 /* XNNPACK wants the filter as OHWI (COUT, KH, KW, CIN); TF stores HWIO (KH, KW, CIN, COUT). NULL on OOM. */
 static float *hwio_to_ohwi(const nn_conv_geometry *g, const float *hwio) {
@@ -78,25 +116,56 @@ static float *hwio_to_ohwi(const nn_conv_geometry *g, const float *hwio) {
   return ohwi;
 }
 
-static cpose_status conv2d_fast_create(const nn_node *node, const nn_tensor *in, const nn_tensor *out,
-                                       pthreadpool_t pool, void **state_out) {
+static cpose_status create_xnn(const nn_node *node, const nn_conv_geometry *g, const nn_tensor *in,
+                               const nn_tensor *out, pthreadpool_t pool, conv2d_fast *f) {
   const nn_conv_params *p = node->params;
   cpose_status status = nn_xnn_init(node);
   if (status != CPOSE_OK) return status;
-  nn_conv_geometry g;
-  status = nn_conv_geometry_of(node, in, false, &g);
-  if (status != CPOSE_OK) return status;
-  float *ohwi = hwio_to_ohwi(&g, in[1].data); /* (COUT, KH, KW, CIN) */
+  float *ohwi = hwio_to_ohwi(g, in[1].data); /* (COUT, KH, KW, CIN) */
   if (!ohwi) {
     return nn_node_fail(node, CPOSE_ERR_OUT_OF_MEMORY, "no memory for the %lld-element OHWI filter",
-                        (long long)(g.kernel_h * g.kernel_w * g.in_c * g.out_c));
+                        (long long)(g->kernel_h * g->kernel_w * g->in_c * g->out_c));
   }
   const float *bias = p->has_bias ? in[2].data : NULL; /* (COUT) */
   /* XNNPACK packs the weights at creation, so the transposed copy is not needed after. */
-  status = nn_conv_xnn_create(node, &g, 1, (size_t)g.in_c, (size_t)g.out_c, ohwi, bias, 0, in[0].data,
-                              &out[0], pool, state_out);
+  void *op = NULL;
+  status = nn_conv_xnn_create(node, g, 1, (size_t)g->in_c, (size_t)g->out_c, ohwi, bias, 0, in[0].data,
+                              &out[0], pool, &op);
   cpose_free(ohwi);
+  f->op = op;
   return status;
+}
+
+static void conv2d_fast_destroy(void *state) {
+  conv2d_fast *f = state;
+  if (!f) return;
+  nn_xnn_delete_operator(f->op);
+  nn_gemm_destroy(f->gemm);
+  cpose_free(f);
+}
+
+static cpose_status conv2d_fast_create(const nn_node *node, const nn_tensor *in, const nn_tensor *out,
+                                       pthreadpool_t pool, void **state_out) {
+  nn_conv_geometry g;
+  cpose_status status = nn_conv_geometry_of(node, in, false, &g);
+  if (status != CPOSE_OK) return status;
+  conv2d_fast *f = cpose_calloc(1, sizeof *f);
+  if (!f) return nn_node_fail(node, CPOSE_ERR_OUT_OF_MEMORY, "no memory for the fast kernel's state");
+  status = create_gemm(node, &g, in, out, f);
+  if (status == CPOSE_ERR_UNSUPPORTED) status = create_xnn(node, &g, in, out, pool, f);
+  if (status != CPOSE_OK) {
+    conv2d_fast_destroy(f);
+    return status;
+  }
+  *state_out = f;
+  return CPOSE_OK;
+}
+
+static cpose_status conv2d_fast_run(void *state, pthreadpool_t pool) {
+  const conv2d_fast *f = state;
+  if (f->op) return nn_xnn_run_operator(f->op, pool);
+  nn_gemm_run(f->gemm, f->pixels, f->input, f->in_c, f->output, f->stride, pool);
+  return CPOSE_OK;
 }
 
 static double conv2d_flops(const nn_node *node, const nn_tensor *in, const nn_tensor *out) {
@@ -112,8 +181,8 @@ const nn_op nn_op_conv2d = {
     .infer = conv2d_infer,
     .run = conv2d_run,
     .fast_create = conv2d_fast_create,
-    .fast_run = nn_xnn_run_operator,
-    .fast_destroy = nn_xnn_delete_operator,
+    .fast_run = conv2d_fast_run,
+    .fast_destroy = conv2d_fast_destroy,
     .flops = conv2d_flops,
     .strided_output = true,
 };
@@ -125,8 +194,8 @@ const nn_op nn_op_fused_conv2d = {
     .infer = conv2d_infer,
     .run = conv2d_run,
     .fast_create = conv2d_fast_create,
-    .fast_run = nn_xnn_run_operator,
-    .fast_destroy = nn_xnn_delete_operator,
+    .fast_run = conv2d_fast_run,
+    .fast_destroy = conv2d_fast_destroy,
     .flops = conv2d_flops,
     .strided_output = true,
 };

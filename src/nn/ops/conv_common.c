@@ -244,8 +244,7 @@ void nn_conv_finish_pixel(const nn_conv_params *p, const float *bias, float *pix
 
 /* ---- fast kernel ------------------------------------------------------------------------------------- */
 
-/* XNNPACK applies activations as a clamp of the output. */
-static cpose_status output_range(const nn_node *node, nn_conv_activation activation, float *lo, float *hi) {
+cpose_status nn_conv_output_range(const nn_node *node, nn_conv_activation activation, float *lo, float *hi) {
   *lo = -INFINITY;
   *hi = INFINITY;
   switch (activation) {
@@ -277,7 +276,7 @@ cpose_status nn_conv_xnn_create(const nn_node *node, const nn_conv_geometry *g, 
                                 void **state_out) {
   const nn_conv_params *p = node->params;
   float lo, hi;
-  cpose_status status = output_range(node, p->activation, &lo, &hi);
+  cpose_status status = nn_conv_output_range(node, p->activation, &lo, &hi);
   if (status != CPOSE_OK) return status;
   const int64_t sizes[] = {g->pad_top,  g->pad_right, g->pad_bottom, g->pad_left,   g->kernel_h,
                            g->kernel_w, p->stride_h,  p->stride_w,   p->dilation_h, p->dilation_w};

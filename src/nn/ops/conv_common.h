@@ -53,6 +53,10 @@ cpose_status nn_conv_infer(const nn_node *node, const nn_tensor *in, nn_tensor *
  * activation, in the order TF's fused kernels do. pixel: (out_c), float32; bias: (out_c) or NULL. */
 void nn_conv_finish_pixel(const nn_conv_params *p, const float *bias, float *pixel, int64_t out_c);
 
+/* The fast kernels apply the activation as a clamp of the output to [*lo, *hi] (+-INFINITY for none);
+ * CPOSE_ERR_UNSUPPORTED for Elu, which is no clamp. */
+cpose_status nn_conv_output_range(const nn_node *node, nn_conv_activation activation, float *lo, float *hi);
+
 /* Creates and sets up the XNNPACK convolution operator of the fast kernels (returned in *state_out); the
  * caller has called nn_xnn_init.
  * kernel is in XNNPACK's layout for `flags` and is packed (copied) here, so the caller may free it after.
