@@ -19,9 +19,10 @@ typedef struct shape {
 } shape;
 
 /* From 256x256 pixels with few channels (the stems' expansions) to 8x8 with many (the last blocks). */
-static const shape shapes[] = {{256 * 256, 16, 16}, {256 * 256, 16, 64}, {256 * 256, 16, 96}, {64 * 64, 96, 24},
-                               {64 * 64, 24, 144},  {64 * 64, 144, 24}, {32 * 32, 120, 40},  {16 * 16, 96, 576},
-                               {16 * 16, 576, 96},  {16 * 16, 480, 112}, {8 * 8, 960, 320},  {8 * 8, 320, 1280}};
+static const shape shapes[] = {{256 * 256, 16, 16}, {256 * 256, 16, 64}, {256 * 256, 16, 96},
+                               {64 * 64, 96, 24},   {64 * 64, 24, 144},  {64 * 64, 144, 24},
+                               {32 * 32, 120, 40},  {16 * 16, 96, 576},  {16 * 16, 576, 96},
+                               {16 * 16, 480, 112}, {8 * 8, 960, 320},   {8 * 8, 320, 1280}};
 
 static double now_ms(void) {
   struct timespec t;
@@ -91,9 +92,8 @@ static int bench_shape(const shape *s) {
   double xnn_ms = best_ms(runs, run_xnn, &k), own_ms = best_ms(runs, run_own, &k);
   double diff = 0.0;
   for (size_t i = 0; i < s->m * s->n; i++) diff = fmax(diff, fabs((double)c_xnn[i] - (double)c_own[i]));
-  printf("%6zu x %4zu -> %4zu   xnnpack %7.3f ms %4.0f GFLOP/s   cpose %7.3f ms %4.0f GFLOP/s   %.2fx\n", s->m,
-         s->k, s->n, xnn_ms, flop / xnn_ms * 1e-6, own_ms, flop / own_ms * 1e-6,
-         xnn_ms / own_ms);
+  printf("%6zu x %4zu -> %4zu   xnnpack %7.3f ms %4.0f GFLOP/s   cpose %7.3f ms %4.0f GFLOP/s   %.2fx\n",
+         s->m, s->k, s->n, xnn_ms, flop / xnn_ms * 1e-6, own_ms, flop / own_ms * 1e-6, xnn_ms / own_ms);
   failed = diff > 1e-4;
   if (failed) fprintf(stderr, "bench_gemm: %zu x %zu -> %zu: outputs differ by %g\n", s->m, s->k, s->n, diff);
 done:

@@ -34,8 +34,8 @@ static void expected_product(const gemm_case *c, const float *a, const float *w,
 }
 
 /* The number of floats of C that differ from `want` (bitwise, so -0 and NaN count too). */
-static size_t run_case(const gemm_case *c, const float *a, const float *w, const float *bias, const float *want,
-                       pthreadpool_t pool) {
+static size_t run_case(const gemm_case *c, const float *a, const float *w, const float *bias,
+                       const float *want, pthreadpool_t pool) {
   size_t size = c->m * (c->n + GAP);
   float *got = malloc(size * sizeof *got);
   for (size_t i = 0; i < size; i++) got[i] = SENTINEL;

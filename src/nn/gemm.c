@@ -4,17 +4,13 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "nn/simd.h"
 #include "nn/xnn.h"
-
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define NN_GEMM_X86 1
-#include <immintrin.h>
-#define NN_GEMM_TARGET __attribute__((target("avx512f")))
-#endif
 
 #define LANES 16     /* floats in one AVX-512 vector */
 #define PANEL 32     /* columns of a full panel: two vectors */
-#define TILE_ROWS 28 /* rows of one task: two 14-row kernels on full panels, one 28-row kernel on half ones */
+#define TILE_ROWS 28 /* rows of one task: two 14-row kernels on full panels, one 28-row kernel on half ones \
+                      */
 
 /* Packed weights: ceil(n / 32) panels of columns, left to right, panel j at packed + j * (k + 1) * 32. A
  * panel holds `width` floats of bias, then k rows of `width` weights: width 32, or 16 for a last panel of at
@@ -48,11 +44,7 @@ static void pack(nn_gemm *g, const float *weights, const float *bias) {
 }
 
 bool nn_gemm_available(void) {
-#ifdef NN_GEMM_X86
-  return __builtin_cpu_supports("avx512f");
-#else
-  return false;
-#endif
+  return nn_simd_has_avx512();
 }
 
 cpose_status nn_gemm_create(size_t k, size_t n, const float *weights, const float *bias, float lo, float hi,
@@ -98,7 +90,7 @@ typedef struct gemm_tile {
   float lo, hi;
 } gemm_tile;
 
-#ifdef NN_GEMM_X86
+#ifdef NN_SIMD_AVX512
 
 /* The lanes of vector v (0 or 1) that hold one of `columns` columns. */
 static __mmask16 column_mask(size_t columns, int v) {
@@ -110,8 +102,8 @@ static __mmask16 column_mask(size_t columns, int v) {
 
 /* ROWS x (VECS * 16) outputs in 28 or fewer zmm accumulators. The loops have constant trip counts and are
  * unrolled, so that the accumulators live in registers. */
-NN_GEMM_TARGET __attribute__((always_inline)) static inline void kernel(const gemm_tile *t, int rows,
-                                                                         int vecs) {
+NN_SIMD_TARGET __attribute__((always_inline)) static inline void kernel(const gemm_tile *t, int rows,
+                                                                        int vecs) {
   const int width = vecs * LANES;
   const float *b = t->panel;
   __m512 acc[TILE_ROWS][2];
@@ -145,8 +137,10 @@ typedef struct sized_kernel {
   kernel_fn run;
 } sized_kernel;
 
-#define NN_GEMM_KERNEL(ROWS, VECS) \
-  NN_GEMM_TARGET static void kernel_##ROWS##x##VECS(const gemm_tile *t) { kernel(t, ROWS, VECS); }
+#define NN_GEMM_KERNEL(ROWS, VECS)                                        \
+  NN_SIMD_TARGET static void kernel_##ROWS##x##VECS(const gemm_tile *t) { \
+    kernel(t, ROWS, VECS);                                                \
+  }
 NN_GEMM_KERNEL(14, 2)
 NN_GEMM_KERNEL(8, 2)
 NN_GEMM_KERNEL(4, 2)
@@ -160,12 +154,12 @@ NN_GEMM_KERNEL(2, 1)
 NN_GEMM_KERNEL(1, 1)
 
 /* Largest first and ending with 1 row, so that any row count up to TILE_ROWS takes at most five calls. */
-static const sized_kernel full_panel[] = {{14, kernel_14x2}, {8, kernel_8x2}, {4, kernel_4x2},
-                                          {2, kernel_2x2},   {1, kernel_1x2}};
+static const sized_kernel full_panel[] = {
+    {14, kernel_14x2}, {8, kernel_8x2}, {4, kernel_4x2}, {2, kernel_2x2}, {1, kernel_1x2}};
 static const sized_kernel half_panel[] = {{28, kernel_28x1}, {16, kernel_16x1}, {8, kernel_8x1},
                                           {4, kernel_4x1},   {2, kernel_2x1},   {1, kernel_1x1}};
 
-#endif /* NN_GEMM_X86 */
+#endif /* NN_SIMD_AVX512 */
 
 typedef struct gemm_job {
   const nn_gemm *g;
@@ -193,7 +187,7 @@ static void run_tile(void *context, size_t tile, size_t j) {
       .lo = g->lo,
       .hi = g->hi,
   };
-#ifdef NN_GEMM_X86
+#ifdef NN_SIMD_AVX512
   for (const sized_kernel *s = panel_width(g, j) == PANEL ? full_panel : half_panel; rows > 0; s++) {
     for (; rows >= (size_t)s->rows; rows -= (size_t)s->rows) {
       s->run(&t);

@@ -20,6 +20,7 @@
 #include "core/alloc.h"
 #include "core/threadpool.h"
 #include "nn/fuse.h"
+#include "nn/gemm.h"
 #include "nn/model.h"
 #include "nn/plan.h"
 #include "nn/xnn.h"
@@ -514,7 +515,8 @@ cpose_status cpose_session_create(const cpose_model *model, const cpose_session_
   s->pool = params->pool ? params->pool : s->owned_pool;
   if ((status = allocate_tables(s)) != CPOSE_OK) goto error;
   if ((status = resolve_outputs(s, params)) != CPOSE_OK) goto error;
-  if ((status = nn_fuse(model, s->defs, &s->fused)) != CPOSE_OK) goto error;
+  bool conv_blocks = params->backend == CPOSE_BACKEND_FAST && nn_gemm_available();
+  if ((status = nn_fuse(model, conv_blocks, s->defs, &s->fused)) != CPOSE_OK) goto error;
   mark_needed(s);
   if ((status = shape_input(s, params)) != CPOSE_OK) goto error;
   if ((status = infer_and_fold(s)) != CPOSE_OK) goto error;

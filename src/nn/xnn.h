@@ -14,8 +14,8 @@ cpose_status nn_xnn_init(const nn_node *node);
 
 /* A budget for what XNNPACK and nn_fast_malloc_aligned allocate on the calling thread between begin and end
  * (packed weights, indirection buffers, workspaces of the operators being created): an allocation past it
- * fails, so creation reports out of memory. Frees give nothing back (an upper bound). nn_xnn_budget_end returns the bytes taken
- * and sets *exceeded_out when an allocation was refused. */
+ * fails, so creation reports out of memory. Frees give nothing back (an upper bound). nn_xnn_budget_end
+ * returns the bytes taken and sets *exceeded_out when an allocation was refused. */
 void nn_xnn_budget_begin(size_t bytes);
 size_t nn_xnn_budget_end(bool *exceeded_out);
 

@@ -66,8 +66,8 @@ static cpose_status conv2d_run(const nn_node *node, const nn_tensor *in, nn_tens
 /* A pointwise convolution (1x1, stride 1) is one matrix product over all pixels: it runs on cpose's GEMM
  * where the CPU has its kernels (nn_gemm.h says why); every other convolution on XNNPACK's. */
 typedef struct conv2d_fast {
-  xnn_operator_t op; /* or NULL */
-  nn_gemm *gemm;     /* or NULL */
+  xnn_operator_t op;  /* or NULL */
+  nn_gemm *gemm;      /* or NULL */
   const float *input; /* (pixels, CIN) */
   float *output;      /* (pixels, COUT), pixels `stride` apart */
   size_t pixels, in_c, stride;
@@ -83,7 +83,8 @@ static cpose_status create_gemm(const nn_node *node, const nn_conv_geometry *g, 
                                 const nn_tensor *out, conv2d_fast *f) {
   const nn_conv_params *p = node->params;
   float lo, hi;
-  if (!is_pointwise(g, p) || !nn_gemm_available() || p->activation == NN_CONV_ACT_ELU) {
+  if (!is_pointwise(g, p) || !nn_gemm_available() || p->activation == NN_CONV_ACT_ELU ||
+      g->batch * g->in_h * g->in_w * g->in_c * g->out_c == 0) {
     return CPOSE_ERR_UNSUPPORTED;
   }
   cpose_status status = nn_conv_output_range(node, p->activation, &lo, &hi);
