@@ -83,7 +83,8 @@ static void test_integral_decoder(void) {
   *heat(&syn_a, 5, 9, 0) = *heat(&syn_a, 5, 11, 0) = *heat(&syn_a, 7, 9, 0) = *heat(&syn_a, 7, 11, 0) = 0.25f;
   *heat(&syn_a, 6, 13, 0) = 0.3f;
   regress_to(&syn_a, 8, 8, 0, 6, 10);
-  /* Joint 1: asymmetric: (4, 4) 1.0, (4, 5) 0.5, (3, 4) 0.25, (4, 6) 0.1 inside the window, (4, 7) 0.2 out. */
+  /* Joint 1: asymmetric: (4, 4) 1.0, (4, 5) 0.5, (3, 4) 0.25, (4, 6) 0.1 inside the window, (4, 7) 0.2 out.
+   */
   *heat(&syn_a, 4, 4, 1) = 1.0f, *heat(&syn_a, 4, 5, 1) = 0.5f, *heat(&syn_a, 3, 4, 1) = 0.25f;
   *heat(&syn_a, 4, 6, 1) = 0.1f, *heat(&syn_a, 4, 7, 1) = 0.2f;
   regress_to(&syn_a, 8, 8, 1, 4, 4);
@@ -113,7 +114,7 @@ static void make_two_people(synthetic *s) {
   s->center[9 * SYN + 9] = 0.6f; /* this one, near the middle (8, 8): 0.6 x w(9, 9) = 0.6 / 3.21 */
   regress_to(s, 1, 1, 0, 2, 2);
   regress_to(s, 9, 9, 0, 10, 10);
-  *heat(s, 2, 2, 0) = 0.9f;  /* the other's joint: 0.9 / (11.31 + 1.8) */
+  *heat(s, 2, 2, 0) = 0.9f;   /* the other's joint: 0.9 / (11.31 + 1.8) */
   *heat(s, 10, 10, 0) = 0.6f; /* this one's, where the center regresses it: 0.6 / 1.8 */
   set_pair(s, s->offsets, 10, 10, 0, 0.25f, 0.75f);
   set_pair(s, s->offsets, 2, 2, 0, 0.5f, 0.5f);
@@ -329,8 +330,13 @@ static void check_parity(cpose_session *session, const char *model, const char *
   cpose_tensor t[OUT_COUNT];
   for (int i = 0; i < OUT_COUNT; i++) CHECK_OK(cpose_session_output(session, (size_t)i, &t[i]));
   int cells = (int)t[OUT_HEAT].dims[1];
-  pose_maps maps = {cells, (int)t[OUT_HEAT].dims[2], (int)t[OUT_HEAT].dims[3], t[OUT_HEAT].data,
-                    t[OUT_OFFSETS].data, t[OUT_REGRESS].data, t[OUT_CENTER].data};
+  pose_maps maps = {cells,
+                    (int)t[OUT_HEAT].dims[2],
+                    (int)t[OUT_HEAT].dims[3],
+                    t[OUT_HEAT].data,
+                    t[OUT_OFFSETS].data,
+                    t[OUT_REGRESS].data,
+                    t[OUT_CENTER].data};
   pose_joint joints[17];
   pose_decode(&maps, CPOSE_DECODER_MOVENET, joints);
   const float *identity = t[OUT_IDENTITY].data, *scale = t[OUT_SCALE].data;
@@ -467,6 +473,44 @@ done:
   cpose_image_destroy(image);
 }
 
+/* A net on a pool of two threads (two sessions, crops side by side) gives every person bit for bit what a
+ * net on the calling thread gives, box by box: 35 boxes (two rounds of up to 32) with the flip test and the
+ * refined crop, so rounds of 70 jobs and a refined round. No boxes is no work. */
+static void test_lanes_match_one_by_one(void) {
+  const char *path = "models/movenet-lightning/model.json";
+  if (!have_file(path) || !have_file("samples/messi5.jpg")) return;
+  cpose_image *image = NULL;
+  cpose_threadpool *pool = NULL;
+  pose_net *single = NULL, *lanes = NULL;
+  CHECK_OK(cpose_image_load("samples/messi5.jpg", &image));
+  CHECK_OK(cpose_threadpool_create(2, &pool));
+  CHECK_OK(pose_net_create(path, NULL, &single));
+  CHECK_OK(pose_net_create(path, pool, &lanes));
+  enum { BOXES = 35 };
+  cpose_box boxes[BOXES];
+  cpose_person together[BOXES], alone;
+  pose_options options = {CPOSE_DECODER_MOVENET, true, true, 1.25f};
+  for (int i = 0; i < BOXES; i++)
+    boxes[i] = (cpose_box){(float)(40 + 3 * i), 55, (float)(400 - 5 * i), 285, 0.9f};
+  if (!image || !single || !lanes) goto done;
+  memset(together, 0, sizeof together);
+  CHECK_OK(pose_net_estimate_boxes(lanes, image, boxes, BOXES, &options, together));
+  int differ = 0;
+  for (int i = 0; i < BOXES; i++) {
+    memset(&alone, 0, sizeof alone);
+    CHECK_OK(pose_net_estimate(single, image, &boxes[i], &options, &alone));
+    differ += memcmp(alone.keypoints, together[i].keypoints, sizeof alone.keypoints) != 0 ||
+              alone.keypoint_count != together[i].keypoint_count;
+  }
+  CHECK(differ == 0);
+  CHECK_OK(pose_net_estimate_boxes(lanes, image, NULL, 0, &options, NULL));
+done:
+  pose_net_destroy(lanes);
+  pose_net_destroy(single);
+  cpose_threadpool_destroy(pool);
+  cpose_image_destroy(image);
+}
+
 /* Allocation failures inside pose_net_create: the first (the net itself) and the last (the input buffer)
  * fail cleanly (valgrind shows nothing leaks); the ones between are the runtime's, swept by its tests. */
 static void test_create_failures(void) {
@@ -497,6 +541,7 @@ int main(void) {
   test_flip();
   test_refine_box();
   test_create_failures();
+  test_lanes_match_one_by_one();
   /* CPOSE_TEST_QUICK (set it under valgrind): Lightning only, Thunder's runs take minutes there. */
   const char *quick = getenv("CPOSE_TEST_QUICK");
   int model_count = quick && *quick ? 1 : 2;

@@ -164,12 +164,8 @@ static cpose_status estimate_poses(cpose_estimator *e, const cpose_image *image,
       .refine = e->params.refine != 0,
       .box_scale = e->params.box_scale,
   };
-  for (size_t i = 0; i < count; i++) {
-    memset(&persons[i], 0, sizeof persons[i]);
-    cpose_status status = pose_net_estimate(e->pose, image, &boxes[i], &options, &persons[i]);
-    if (status != CPOSE_OK) return status;
-  }
-  return CPOSE_OK;
+  memset(persons, 0, count * sizeof *persons);
+  return pose_net_estimate_boxes(e->pose, image, boxes, count, &options, persons);
 }
 
 static int by_score_descending(const void *a, const void *b) {
