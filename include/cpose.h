@@ -442,7 +442,9 @@ typedef struct cpose_estimator_params {
   cpose_decoder decoder;
   int flip;         /* flip test: also run the mirrored crop and average */
   int refine;       /* run each crop again, re-centred on the first estimate's keypoints */
-  int threads;      /* worker threads of the networks (1: the calling thread only) */
+  int threads;      /* worker threads of the networks (1: the calling thread only); the detector runs on all
+                       of them, the pose net keeps one single-threaded session per thread and runs that
+                       many crops at once (more crops per second; one session's memory per thread) */
   int letterbox;    /* detector input keeps the image's aspect ratio (padding) instead of stretching */
   float det_threshold; /* person boxes scoring below this are dropped */
   float det_nms_iou;   /* box NMS: of two person boxes overlapping more than this, the weaker goes */
