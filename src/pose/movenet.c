@@ -203,8 +203,9 @@ static cpose_status run_crop(const pose_net *net, pose_lane *lane, crop_job *job
 static void run_job(void *context, size_t j) {
   pose_net *net = context;
   pose_lane *lane = net->lanes;
-  while (atomic_exchange(&lane->busy, true))
+  while (atomic_exchange(&lane->busy, true)) {
     lane = lane + 1 < net->lanes + net->lane_count ? lane + 1 : net->lanes;
+  }
   net->jobs[j].status = run_crop(net, lane, &net->jobs[j]);
   atomic_store(&lane->busy, false);
 }
