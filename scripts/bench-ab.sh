@@ -11,7 +11,8 @@
 # like scripts/bench.sh does). --rounds N: rounds (default 3); --runs N: timed inferences per median (default
 # 30, centernet gets two thirds); --models: as scripts/bench.sh (default: all three). It prints numbers; it
 # never passes or fails on time. Needs the models (bash scripts/setup.sh); each model's input is its golden
-# photo in tests/golden/. Run it on an idle machine.
+# photo in tests/golden/. Run it on an idle machine. The worktrees stay for the next run (remove one with
+# git worktree remove out/bench-ab/<sha>).
 set -euo pipefail
 
 readonly ME="bench-ab.sh"
