@@ -76,29 +76,33 @@ static __mmask16 block_mask(const nn_dwconv *d, size_t b) {
   return left >= LANES ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1u);
 }
 
-NN_SIMD_TARGET static __m512 clamp(const nn_dwconv *d, __m512 v) {
-  return _mm512_min_ps(_mm512_max_ps(v, _mm512_set1_ps(d->lo)), _mm512_set1_ps(d->hi));
-}
-
-/* Output pixels [x0, x1) of the row, any of whose taps may fall in the padding: checked tap by tap. */
-NN_SIMD_TARGET static void edge_pixels(const nn_dwconv *d, const float *const *rows, size_t in_w,
-                                       size_t pad_left, float *out, size_t x0, size_t x1, size_t out_stride) {
-  const int kernel = d->kernel;
-  for (size_t x = x0; x < x1; x++) {
-    const long left = (long)(x * (size_t)d->stride) - (long)pad_left; /* input column of tap kx = 0 */
-    for (size_t b = 0; b < d->blocks; b++) {
-      const __mmask16 mask = block_mask(d, b);
-      const float *block = d->packed + b * block_floats(d);
-      __m512 acc = _mm512_load_ps(block + kernel * kernel * LANES);
-      for (int ky = 0; ky < kernel; ky++) {
-        for (int kx = 0; rows[ky] && kx < kernel; kx++) {
+/* Output pixels [x0, x1) of the row, any of whose taps may fall in the padding: block by block with the
+ * block's taps in registers (KERNEL is a constant and the tap loops unroll), each tap checked. */
+NN_SIMD_TARGET __attribute__((always_inline)) static inline void edge_pixels(
+    const nn_dwconv *d, const float *const *rows, size_t in_w, size_t pad_left, float *out, size_t x0,
+    size_t x1, size_t out_stride, const int KERNEL, const int STRIDE) {
+  const __m512 lo = _mm512_set1_ps(d->lo), hi = _mm512_set1_ps(d->hi);
+  for (size_t b = 0; b < d->blocks; b++) {
+    const __mmask16 mask = block_mask(d, b);
+    const float *block = d->packed + b * block_floats(d);
+    __m512 w[25];
+    _Pragma("GCC unroll 25") for (int t = 0; t < KERNEL * KERNEL; t++) w[t] =
+        _mm512_load_ps(block + t * LANES);
+    const __m512 bias = _mm512_load_ps(block + KERNEL * KERNEL * LANES);
+    for (size_t x = x0; x < x1; x++) {
+      const long left = (long)(x * STRIDE) - (long)pad_left; /* input column of tap kx = 0 */
+      __m512 acc = bias;
+      _Pragma("GCC unroll 5") for (int ky = 0; ky < KERNEL; ky++) {
+        if (!rows[ky]) continue;
+        _Pragma("GCC unroll 5") for (int kx = 0; kx < KERNEL; kx++) {
           long ix = left + kx;
           if (ix < 0 || ix >= (long)in_w) continue;
           __m512 v = _mm512_maskz_loadu_ps(mask, rows[ky] + (size_t)ix * d->channels + b * LANES);
-          acc = _mm512_fmadd_ps(v, _mm512_load_ps(block + (ky * kernel + kx) * LANES), acc);
+          acc = _mm512_fmadd_ps(v, w[ky * KERNEL + kx], acc);
         }
       }
-      _mm512_mask_storeu_ps(out + x * out_stride + b * LANES, mask, clamp(d, acc));
+      _mm512_mask_storeu_ps(out + x * out_stride + b * LANES, mask,
+                            _mm512_min_ps(_mm512_max_ps(acc, lo), hi));
     }
   }
 }
@@ -158,6 +162,17 @@ NN_SIMD_TARGET __attribute__((always_inline)) static inline void inner_pixels(
   }
 }
 
+#define NN_DWCONV_EDGE(KERNEL, STRIDE)                                                                   \
+  NN_SIMD_TARGET static void edge_##KERNEL##x##KERNEL##_s##STRIDE(                                       \
+      const nn_dwconv *d, const float *const *rows, size_t in_w, size_t pad_left, float *out, size_t x0, \
+      size_t x1, size_t out_stride) {                                                                    \
+    edge_pixels(d, rows, in_w, pad_left, out, x0, x1, out_stride, KERNEL, STRIDE);                       \
+  }
+NN_DWCONV_EDGE(3, 1)
+NN_DWCONV_EDGE(3, 2)
+NN_DWCONV_EDGE(5, 1)
+NN_DWCONV_EDGE(5, 2)
+
 #define NN_DWCONV_INNER(KERNEL, STRIDE)                                                                \
   NN_SIMD_TARGET static void inner_##KERNEL##x##KERNEL##_s##STRIDE(                                    \
       const nn_dwconv *d, const float *const *rows, size_t pad_left, float *out, size_t x0, size_t x1, \
@@ -182,14 +197,13 @@ void nn_dwconv_row(const nn_dwconv *d, const float *const *rows, size_t in_w, si
   size_t x1 = in_w + pad_left >= kernel ? (in_w + pad_left - kernel) / stride + 1 : 0;
   if (!all_rows || x1 > out_w) x1 = out_w;
   if (!all_rows || x0 > x1) x0 = x1;
-  edge_pixels(d, rows, in_w, pad_left, out, 0, x0, out_stride);
-  if (x1 > x0) {
-    void (*inner)(const nn_dwconv *, const float *const *, size_t, float *, size_t, size_t, size_t) =
-        kernel == 3 ? (stride == 1 ? inner_3x3_s1 : inner_3x3_s2)
-                    : (stride == 1 ? inner_5x5_s1 : inner_5x5_s2);
-    inner(d, rows, pad_left, out, x0, x1, out_stride);
-  }
-  edge_pixels(d, rows, in_w, pad_left, out, x1, out_w, out_stride);
+  void (*edge)(const nn_dwconv *, const float *const *, size_t, size_t, float *, size_t, size_t, size_t) =
+      kernel == 3 ? (stride == 1 ? edge_3x3_s1 : edge_3x3_s2) : (stride == 1 ? edge_5x5_s1 : edge_5x5_s2);
+  void (*inner)(const nn_dwconv *, const float *const *, size_t, float *, size_t, size_t, size_t) =
+      kernel == 3 ? (stride == 1 ? inner_3x3_s1 : inner_3x3_s2) : (stride == 1 ? inner_5x5_s1 : inner_5x5_s2);
+  if (x0 > 0) edge(d, rows, in_w, pad_left, out, 0, x0, out_stride);
+  if (x1 > x0) inner(d, rows, pad_left, out, x0, x1, out_stride);
+  if (out_w > x1) edge(d, rows, in_w, pad_left, out, x1, out_w, out_stride);
 #else
   (void)d, (void)rows, (void)in_w, (void)pad_left, (void)out, (void)out_w, (void)out_stride;
 #endif

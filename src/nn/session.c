@@ -563,12 +563,17 @@ static cpose_status write_input(cpose_session *s, const float *input, size_t cou
                       s->model->nodes[s->input_node].name, nn_shape_string(t, shape, sizeof shape),
                       (long long)nn_numel(t), count);
   }
-  for (size_t i = 0; i < count; i++) {
-    switch (t->dtype) {
-      case NN_F32: ((float *)t->data)[i] = input[i]; break;
-      case NN_I32: ((int32_t *)t->data)[i] = (int32_t)input[i]; break;
-      case NN_BOOL: ((uint8_t *)t->data)[i] = input[i] != 0.0f; break;
-    }
+  /* One loop per dtype: a switch per element kept the copy scalar (CenterNet's 786k values: 2% of a run). */
+  switch (t->dtype) {
+    case NN_F32:
+      memcpy(t->data, input, count * sizeof *input);
+      break;
+    case NN_I32:
+      for (size_t i = 0; i < count; i++) ((int32_t *)t->data)[i] = (int32_t)input[i];
+      break;
+    case NN_BOOL:
+      for (size_t i = 0; i < count; i++) ((uint8_t *)t->data)[i] = input[i] != 0.0f;
+      break;
   }
   return CPOSE_OK;
 }
