@@ -76,6 +76,15 @@ static __mmask16 block_mask(const nn_dwconv *d, size_t b) {
   return left >= LANES ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1u);
 }
 
+/* Block b's taps w[0..KERNEL^2) (row-major) and bias, into what the unrolled loops keep in registers. */
+NN_SIMD_TARGET __attribute__((always_inline)) static inline void load_block(const nn_dwconv *d, size_t b,
+                                                                            const int KERNEL, __m512 *w,
+                                                                            __m512 *bias) {
+  const float *block = d->packed + b * block_floats(d);
+  _Pragma("GCC unroll 25") for (int t = 0; t < KERNEL * KERNEL; t++) w[t] = _mm512_load_ps(block + t * LANES);
+  *bias = _mm512_load_ps(block + KERNEL * KERNEL * LANES);
+}
+
 /* Output pixels [x0, x1) of the row, any of whose taps may fall in the padding: block by block with the
  * block's taps in registers (KERNEL is a constant and the tap loops unroll), each tap checked. */
 NN_SIMD_TARGET __attribute__((always_inline)) static inline void edge_pixels(
@@ -84,11 +93,8 @@ NN_SIMD_TARGET __attribute__((always_inline)) static inline void edge_pixels(
   const __m512 lo = _mm512_set1_ps(d->lo), hi = _mm512_set1_ps(d->hi);
   for (size_t b = 0; b < d->blocks; b++) {
     const __mmask16 mask = block_mask(d, b);
-    const float *block = d->packed + b * block_floats(d);
-    __m512 w[25];
-    _Pragma("GCC unroll 25") for (int t = 0; t < KERNEL * KERNEL; t++) w[t] =
-        _mm512_load_ps(block + t * LANES);
-    const __m512 bias = _mm512_load_ps(block + KERNEL * KERNEL * LANES);
+    __m512 w[25], bias;
+    load_block(d, b, KERNEL, w, &bias);
     for (size_t x = x0; x < x1; x++) {
       const long left = (long)(x * STRIDE) - (long)pad_left; /* input column of tap kx = 0 */
       __m512 acc = bias;
@@ -138,11 +144,8 @@ NN_SIMD_TARGET __attribute__((always_inline)) static inline void inner_pixels(
   const __m512 lo = _mm512_set1_ps(d->lo), hi = _mm512_set1_ps(d->hi);
   for (size_t b = 0; b < d->blocks; b++) {
     const __mmask16 mask = block_mask(d, b);
-    const float *block = d->packed + b * block_floats(d);
-    __m512 w[25];
-    _Pragma("GCC unroll 25") for (int t = 0; t < KERNEL * KERNEL; t++) w[t] =
-        _mm512_load_ps(block + t * LANES);
-    const __m512 bias = _mm512_load_ps(block + KERNEL * KERNEL * LANES);
+    __m512 w[25], bias;
+    load_block(d, b, KERNEL, w, &bias);
     const float *in[5];
     _Pragma("GCC unroll 5") for (int ky = 0; ky < KERNEL; ky++) {
       in[ky] = rows[ky] + (x0 * STRIDE - pad_left) * channels + b * LANES;
