@@ -212,6 +212,10 @@ static const shape_pair shape_pairs[] = {
     {2, {1021, 3}, 1, {3}, true},
     {3, {2, 100, 100}, 3, {2, 100, 100}, true},
     {0, {0}, 3, {2, 100, 100}, true},
+    /* slices along the outermost dim where a side is broadcast along an inner one (each slice's offset into
+     * that side counts only its own dims), from either side */
+    {3, {64, 64, 33}, 3, {64, 1, 33}, true},
+    {3, {64, 1, 33}, 3, {64, 64, 33}, true},
 };
 
 /* ---- broadcasting -------------------------------------------------------------------------------------- */
