@@ -4,7 +4,8 @@
  * A model (model.c) is a list of nodes in topological order; each node names an op (an nn_op, one per file
  * in src/nn/ops/) and its inputs as references to other nodes' outputs. A session (session.c) infers every
  * shape for one input shape, folds constant subgraphs, drops what no requested output needs, fuses, plans
- * memory, and then runs each node with its op's reference kernel or its fast (XNNPACK) kernel.
+ * memory, and then runs each node with its op's reference kernel or its fast kernel (XNNPACK's, or the
+ * runtime's own AVX-512 ones: gemm.c, dwconv.c).
  */
 #ifndef CPOSE_NN_H
 #define CPOSE_NN_H

@@ -64,7 +64,7 @@ static cpose_status conv2d_run(const nn_node *node, const nn_tensor *in, nn_tens
 /* ---- fast kernel ------------------------------------------------------------------------------------- */
 
 /* A pointwise convolution (1x1, stride 1) is one matrix product over all pixels: it runs on cpose's GEMM
- * where the CPU has its kernels (nn_gemm.h says why); every other convolution on XNNPACK's. */
+ * where the CPU has its kernels (gemm.h says why); every other convolution on XNNPACK's. */
 typedef struct conv2d_fast {
   xnn_operator_t op;  /* or NULL */
   nn_gemm *gemm;      /* or NULL */
