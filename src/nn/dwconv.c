@@ -72,8 +72,7 @@ void nn_dwconv_destroy(nn_dwconv *d) {
 
 /* The lanes of block b that hold channels. */
 static __mmask16 block_mask(const nn_dwconv *d, size_t b) {
-  size_t left = d->channels - b * LANES;
-  return left >= LANES ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1u);
+  return nn_simd_lanes(d->channels - b * LANES);
 }
 
 /* Block b's taps w[0..KERNEL^2) (row-major) and bias, into what the unrolled loops keep in registers. */

@@ -7,10 +7,10 @@
 #include "nn/simd.h"
 #include "nn/xnn.h"
 
-#define LANES 16     /* floats in one AVX-512 vector */
-#define PANEL 32     /* columns of a full panel: two vectors */
-#define TILE_ROWS 28 /* rows of one task: two 14-row kernels on full panels, one 28-row kernel on half ones \
-                      */
+#define LANES 16 /* floats in one AVX-512 vector */
+#define PANEL 32 /* columns of a full panel: two vectors */
+/* Rows of one task: two 14-row kernels on full panels, one 28-row kernel on half ones. */
+#define TILE_ROWS 28
 
 /* Packed weights: ceil(n / 32) panels of columns, left to right, panel j at packed + j * (k + 1) * 32. A
  * panel holds `width` floats of bias, then k rows of `width` weights: width 32, or 16 for a last panel of at
@@ -92,14 +92,6 @@ typedef struct gemm_tile {
 
 #ifdef NN_SIMD_AVX512
 
-/* The lanes of vector v (0 or 1) that hold one of `columns` columns. */
-static __mmask16 column_mask(size_t columns, int v) {
-  size_t first = (size_t)v * LANES;
-  if (columns <= first) return 0;
-  size_t here = columns - first;
-  return here >= LANES ? (__mmask16)0xffff : (__mmask16)((1u << here) - 1u);
-}
-
 /* ROWS x (VECS * 16) outputs in 28 or fewer zmm accumulators. The loops have constant trip counts and are
  * unrolled, so that the accumulators live in registers. */
 NN_SIMD_TARGET __attribute__((always_inline)) static inline void kernel(const gemm_tile *t, int rows,
@@ -123,7 +115,9 @@ NN_SIMD_TARGET __attribute__((always_inline)) static inline void kernel(const ge
     }
   }
   const __m512 lo = _mm512_set1_ps(t->lo), hi = _mm512_set1_ps(t->hi);
-  const __mmask16 m0 = column_mask(t->columns, 0), m1 = column_mask(t->columns, 1);
+  /* The lanes of each vector that hold one of `columns` columns. */
+  const __mmask16 m0 = nn_simd_lanes(t->columns),
+                  m1 = nn_simd_lanes(t->columns > LANES ? t->columns - LANES : 0);
   _Pragma("GCC unroll 28") for (int r = 0; r < rows; r++) {
     float *c = t->c + (size_t)r * t->ldc;
     _mm512_mask_storeu_ps(c, m0, _mm512_min_ps(_mm512_max_ps(acc[r][0], lo), hi));

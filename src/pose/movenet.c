@@ -101,7 +101,7 @@ static cpose_status read_shapes(pose_net *net) {
   return CPOSE_OK;
 }
 
-/* Lane i: a single-threaded session of the model for the raw maps, and its input. */
+/* A lane: a single-threaded session of the model for the raw maps, and its input. */
 static cpose_status create_lane(pose_net *net, pose_lane *lane) {
   cpose_session_params params = cpose_session_params_default();
   params.threads = 1;

@@ -82,17 +82,12 @@ static bool is_pointwise(const nn_conv_geometry *g, const nn_conv_params *p) {
 static cpose_status create_gemm(const nn_node *node, const nn_conv_geometry *g, const nn_tensor *in,
                                 const nn_tensor *out, conv2d_fast *f) {
   const nn_conv_params *p = node->params;
-  float lo, hi;
   if (!is_pointwise(g, p) || !nn_gemm_available() || p->activation == NN_CONV_ACT_ELU ||
       g->batch * g->in_h * g->in_w * g->in_c * g->out_c == 0) {
     return CPOSE_ERR_UNSUPPORTED;
   }
-  cpose_status status = nn_conv_output_range(node, p->activation, &lo, &hi);
+  cpose_status status = nn_conv_gemm_create(node, in, &f->gemm);
   if (status != CPOSE_OK) return status;
-  /* The HWIO filter of a 1x1 convolution is the (CIN, COUT) weight matrix. */
-  status = nn_gemm_create((size_t)g->in_c, (size_t)g->out_c, in[1].data, p->has_bias ? in[2].data : NULL, lo,
-                          hi, &f->gemm);
-  if (status != CPOSE_OK) return nn_node_fail(node, status, "%s", cpose_last_error());
   f->input = in[0].data;
   f->output = out[0].data;
   f->pixels = (size_t)(g->batch * g->in_h * g->in_w);

@@ -100,7 +100,7 @@ static cpose_status conv_block_run(const nn_node *node, const nn_tensor *in, nn_
 /* Floats of ring and middle buffer one thread aims to keep in its share of L2. */
 #define BAND_FLOATS (96 * 1024)
 /* Output pixels a band has at least, so that small layers do not stream the weights through the cache for a
- * few rows at a time (measured: Thunder's time is the same for 1 to 100000, so this is a guard, not a tune). */
+ * few rows at a time (Thunder's time measured the same for 1 to 100000: a guard, not a tune). */
 #define BAND_MIN_PIXELS 256
 
 typedef struct conv_block_fast {
@@ -187,17 +187,6 @@ static void run_stripe(void *context, size_t stripe) {
   }
 }
 
-/* A 1x1 part's GEMM: its (CIN, COUT) filter, bias and clamp. */
-static cpose_status create_pointwise(const nn_node *part, const nn_tensor *in, nn_gemm **out) {
-  const nn_conv_params *p = part->params;
-  float lo, hi;
-  cpose_status status = nn_conv_output_range(part, p->activation, &lo, &hi);
-  if (status != CPOSE_OK) return status;
-  status = nn_gemm_create((size_t)in[1].dims[2], (size_t)in[1].dims[3], in[1].data,
-                          p->has_bias ? in[2].data : NULL, lo, hi, out);
-  return status == CPOSE_OK ? status : nn_node_fail(part, status, "%s", cpose_last_error());
-}
-
 static cpose_status create_depthwise(const nn_node *part, const nn_tensor *in, const nn_conv_geometry *g,
                                      nn_dwconv **out) {
   const nn_conv_params *p = part->params;
@@ -270,13 +259,13 @@ static cpose_status conv_block_fast_create(const nn_node *node, const nn_tensor 
   f->pad_top = (size_t)g.pad_top;
   f->pad_left = (size_t)g.pad_left;
   if (p->parts[NN_BLOCK_EXPAND]) {
-    status = create_pointwise(p->parts[NN_BLOCK_EXPAND], t.in[NN_BLOCK_EXPAND], &f->expand);
+    status = nn_conv_gemm_create(p->parts[NN_BLOCK_EXPAND], t.in[NN_BLOCK_EXPAND], &f->expand);
   }
   if (status == CPOSE_OK) {
     status = create_depthwise(p->parts[NN_BLOCK_DEPTHWISE], t.in[NN_BLOCK_DEPTHWISE], &g, &f->depthwise);
   }
   if (status == CPOSE_OK && p->parts[NN_BLOCK_PROJECT]) {
-    status = create_pointwise(p->parts[NN_BLOCK_PROJECT], t.in[NN_BLOCK_PROJECT], &f->project);
+    status = nn_conv_gemm_create(p->parts[NN_BLOCK_PROJECT], t.in[NN_BLOCK_PROJECT], &f->project);
   }
   if (status == CPOSE_OK) status = plan_bands(node, f, pool);
   if (status != CPOSE_OK) {

@@ -263,6 +263,16 @@ cpose_status nn_conv_output_range(const nn_node *node, nn_conv_activation activa
   return nn_node_fail(node, CPOSE_ERR_UNSUPPORTED, "XNNPACK's convolution has no fused Elu");
 }
 
+cpose_status nn_conv_gemm_create(const nn_node *node, const nn_tensor *in, nn_gemm **out) {
+  const nn_conv_params *p = node->params;
+  float lo, hi;
+  cpose_status status = nn_conv_output_range(node, p->activation, &lo, &hi);
+  if (status != CPOSE_OK) return status;
+  status = nn_gemm_create((size_t)in[1].dims[2], (size_t)in[1].dims[3], in[1].data,
+                          p->has_bias ? in[2].data : NULL, lo, hi, out);
+  return status == CPOSE_OK ? status : nn_node_fail(node, status, "%s", cpose_last_error());
+}
+
 static bool fits_uint32(const int64_t *v, int n) {
   for (int i = 0; i < n; i++) {
     if (v[i] < 0 || v[i] > (int64_t)UINT32_MAX) return false;

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "nn/gemm.h"
 #include "nn/nn.h"
 
 /* The activation a fused op applies after BiasAdd (fused_ops[1]). */
@@ -56,6 +57,10 @@ void nn_conv_finish_pixel(const nn_conv_params *p, const float *bias, float *pix
 /* The fast kernels apply the activation as a clamp of the output to [*lo, *hi] (+-INFINITY for none);
  * CPOSE_ERR_UNSUPPORTED for Elu, which is no clamp. */
 cpose_status nn_conv_output_range(const nn_node *node, nn_conv_activation activation, float *lo, float *hi);
+
+/* The GEMM (gemm.h) of a 1x1 convolution node: its (CIN, COUT) filter in[1], its bias in[2] when it has one,
+ * its activation as the clamp. Errors name the node. */
+cpose_status nn_conv_gemm_create(const nn_node *node, const nn_tensor *in, nn_gemm **out);
 
 /* Creates and sets up the XNNPACK convolution operator of the fast kernels (returned in *state_out); the
  * caller has called nn_xnn_init.
